@@ -1,0 +1,168 @@
+"""The response interchange format (SPEC 3.5): column order, reading, validating and writing.
+
+A CSV is first read with explicit dtypes (the C parser does the work, no per-row Python); if a
+cell does not parse, the file is read again as text so the error can name the row and column.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DataError
+from analysis.instrument import Instrument
+from analysis.validate import META, TAIL, normalise_frame, question_items
+
+__all__ = ["columns", "read_responses", "validate_frame", "write_responses"]
+
+Source = str | Path | IO[bytes] | IO[str]
+
+
+def columns(instrument: Instrument) -> list[str]:
+    """The interchange columns in order: metadata, every non-text item, then the tail columns.
+
+    The free-text item (C1) travels in ``comment``, not under its own code.
+    """
+    return [*META, *(i.code for i in question_items(instrument)), *TAIL]
+
+
+def validate_frame(df: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Validate an in-memory frame with interchange columns and return it normalised.
+
+    Question cells may be numbers, strings or None/NaN; the result has the dtypes of
+    :func:`read_responses` (``Int16`` answers, ``str`` text with '' for empty, ``float64`` weight
+    and duration, ``datetime64[us]`` local submission time). The input is not modified.
+
+    Raises
+    ------
+    DataError
+        Naming the row (as in an exported file: first data row = row 2) and the column.
+    """
+    return normalise_frame(df, instrument)
+
+
+def _buffer(source: Source) -> Path | io.BytesIO:
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"file not found: {path}")
+        return path
+    data = source.read()
+    return io.BytesIO(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _is_xlsx(source: Source, buf: Path | io.BytesIO) -> bool:
+    if isinstance(buf, Path):
+        return buf.suffix.lower() in (".xlsx", ".xlsm")
+    head = buf.getvalue()[:4]
+    return head == b"PK\x03\x04"
+
+
+def _read_csv(buf: Path | io.BytesIO, instrument: Instrument) -> pd.DataFrame:
+    options: dict[str, Any] = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
+    try:
+        header = list(pd.read_csv(buf, nrows=0, **options).columns)
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"row 1: not a readable CSV file ({exc})") from None
+    items = {i.code: i for i in question_items(instrument)}
+    dtypes = {c: "str" for c in header}
+    dtypes.update({c: "Int16" for c in header if c in items and items[c].kind == "single"})
+    dtypes.update({c: "float64" for c in header if c in ("weight", "duration_s")})
+    for attempt in (dtypes, {c: "str" for c in header}):
+        if isinstance(buf, io.BytesIO):
+            buf.seek(0)
+        try:
+            return pd.read_csv(buf, dtype=attempt, **options)
+        except (ValueError, OverflowError, TypeError):
+            continue  # a cell that does not parse: read as text, then name it
+        except pd.errors.ParserError as exc:
+            raise DataError(f"not a well-formed CSV file: {exc}") from None
+    raise DataError("not a readable CSV file")  # pragma: no cover - text reading cannot fail on values
+
+
+def read_responses(source: Source, instrument: Instrument) -> pd.DataFrame:
+    """Read an interchange CSV or XLSX (path or file-like) into a validated DataFrame.
+
+    Raises
+    ------
+    DataError
+        For unknown or missing columns, codes outside an item's scale, answers that break a skip
+        rule, duplicate ``response_id``, unparsable dates, weights or durations and negative
+        weights; the message names the row (header = row 1) and the column.
+    """
+    buf = _buffer(source)
+    if _is_xlsx(source, buf):
+        try:
+            raw = pd.read_excel(buf, dtype=object, engine="openpyxl")
+        except (ValueError, OSError, KeyError) as exc:
+            raise DataError(f"not a readable XLSX file: {exc}") from None
+    else:
+        raw = _read_csv(buf, instrument)
+    return normalise_frame(raw, instrument)
+
+
+def _cells(df: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Every column as text: empty cells empty, whole numbers without '.0', ISO 8601 times."""
+    out = {}
+    for column in columns(instrument):
+        if column not in df:
+            out[column] = pd.Series("", index=df.index, dtype="str")
+            continue
+        col = df[column]
+        if col.dtype.kind == "M":
+            text = col.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        elif col.dtype.kind in "iuf":
+            num = col.astype("Float64")
+            whole = (num % 1 == 0).fillna(False).to_numpy(dtype=bool)
+            text = pd.Series(np.where(whole, num.round().astype("Int64").astype("str"), num.astype("str")))
+            text.index = col.index
+        else:
+            text = col.astype("str")
+        out[column] = text.where(col.notna(), "").astype("str")
+    return pd.DataFrame(out)
+
+
+def write_responses(
+    df: pd.DataFrame,
+    path_or_buffer: str | Path | IO[str] | IO[bytes],
+    instrument: Instrument,
+    format: str = "csv",
+) -> None:
+    """Write responses in interchange column order as CSV or XLSX (empty = empty cell).
+
+    Raises
+    ------
+    AnalysisError
+        If `format` is neither 'csv' nor 'xlsx'.
+    """
+    cells = _cells(df, instrument)
+    if format == "csv":
+        cells.to_csv(path_or_buffer, index=False, lineterminator="\n")
+    elif format == "xlsx":
+        _write_xlsx(cells, path_or_buffer, instrument)
+    else:
+        raise DataError(f"format: '{format}' is not one of csv, xlsx")
+
+
+def _write_xlsx(cells: pd.DataFrame, target: Any, instrument: Instrument) -> None:
+    """Answers and numbers as numbers, text as text, so spreadsheets can compute with them."""
+    numeric = {i.code for i in question_items(instrument) if i.kind == "single"} | {"weight", "duration_s"}
+    frame = pd.DataFrame(
+        {c: _typed(cells[c]) if c in numeric else cells[c].astype(object) for c in cells.columns}
+    )
+    frame = frame.astype(object).where(cells != "", None)
+    frame.to_excel(target, index=False, engine="openpyxl")
+
+
+def _typed(text: pd.Series) -> pd.Series:
+    num = pd.to_numeric(text.where(text != ""), errors="coerce")
+    whole = (num % 1 == 0).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(
+        [int(v) if w else float(v) for v, w in zip(num.to_numpy(), whole, strict=True)],
+        index=text.index,
+        dtype=object,
+    )

@@ -1,0 +1,122 @@
+"""Reading, validating and writing the response interchange format (SPEC 3.5)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from analysis_fixtures import ROWS, csv_text, read_text
+
+from analysis.errors import DataError
+from analysis.interchange import columns, read_responses, validate_frame, write_responses
+
+
+def test_columns_follow_the_documented_order(instrument):
+    """Metadata first, then every non-text item in questionnaire order, then the tail columns."""
+    cols = columns(instrument)
+    assert cols[:8] == [
+        "response_id",
+        "submitted_at",
+        "unit_code",
+        "point_code",
+        "channel",
+        "weight",
+        "S1",
+        "B5.0",
+    ]
+    assert cols[8:10] == ["B1.1", "B1.2"]
+    assert cols.index("B0") == cols.index("B5.3") + 1
+    assert cols[cols.index("A1.G1") : cols.index("A1.G1") + 2] == ["A1.G1", "A1.G2"]
+    assert cols[-7:] == ["E1", "P1", "P2", "comment", "duration_s", "device_hash", "flags"]
+    assert "C1" not in cols
+
+
+def test_read_fills_missing_optional_columns(instrument):
+    """Absent optional columns come back empty, weights default to 1, times become local."""
+    df = read_text(csv_text(), instrument)
+    assert list(df.columns) == columns(instrument)
+    assert df["weight"].tolist() == [1.0, 2.5]
+    assert df["B1.2"].isna().all() and str(df["B1.2"].dtype) == "Int16"
+    assert df["point_code"].tolist() == ["P1", ""]
+    assert df["E1"].tolist() == ["1;4", ""]
+    assert df["submitted_at"].iloc[1] == pd.Timestamp("2025-07-01 09:00:00")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("r2,", "r1,", "row 3, column response_id: duplicate response_id 'r1'"),
+        (",1,,9,", ",1,,7,", "row 3, column B1.1: 7 is not a code of B1.1"),
+        (",1,,9,,", ",1,,9,4", "row 3, column B4.1: answer 4 given but B4.1 applies only when S1 is 2"),
+        ("2.5", "-1", "row 3, column weight: -1 is not allowed"),
+        ("2.5", "heavy", "row 3, column weight: 'heavy' is not a number"),
+        ("paper", "fax", "row 3, column channel: 'fax' is not one of qr, link, paper, kiosk"),
+        ("1;4", "1;7", "row 2, column E1: '1;7': '7' is not a code"),
+        ("1;4", "1;2;3", "row 2, column E1: '1;2;3': at most 2"),
+        ("09:00:00+07:00", "9h", "row 3, column submitted_at: '2025-07-01T9h' is not an ISO 8601"),
+        (",4,5,", ",4.5,5,", "row 2, column B1.1: 4.5 is not a code"),
+    ],
+)
+def test_bad_cells_name_row_and_column(instrument, old, new, message):
+    """Each kind of bad cell raises a DataError naming the file row and the column."""
+    with pytest.raises(DataError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+        read_text(csv_text().replace(old, new, 1), instrument)
+
+
+def test_unknown_column_is_an_error(instrument):
+    """A column that is not in the instrument is reported on the header row."""
+    with pytest.raises(DataError, match="row 1, column B9.9: unknown column"):
+        read_text(csv_text(header=csv_text().splitlines()[0].replace("duration_s", "B9.9")), instrument)
+
+
+def test_two_policy_groups_in_one_response_is_an_error(instrument):
+    """A response answers about one policy group only."""
+    header = "response_id,submitted_at,unit_code,channel,A1.G2,A2.G5"
+    with pytest.raises(DataError, match="row 2, column A2.G5: answers about policy groups G2 and G5"):
+        read_text(csv_text(["r1,2025-07-01T08:00:00,SNV,qr,4,4"], header), instrument)
+
+
+def test_csv_round_trip_keeps_everything(instrument, tmp_path):
+    """Writing then reading gives the same frame; integers are written without '.0'."""
+    df = read_text(csv_text(), instrument)
+    path = tmp_path / "out.csv"
+    write_responses(df, path, instrument)
+    text = path.read_text()
+    assert ",2.5," in text and ",1,2,2,4," in text and ".0," not in text.split("\n", 1)[1]
+    pd.testing.assert_frame_equal(read_responses(path, instrument), df)
+
+
+def test_xlsx_round_trip_keeps_everything(instrument):
+    """The XLSX export reads back to the same frame."""
+    df = read_text(csv_text(), instrument)
+    buf = io.BytesIO()
+    write_responses(df, buf, instrument, format="xlsx")
+    buf.seek(0)
+    pd.testing.assert_frame_equal(read_responses(buf, instrument), df)
+
+
+def test_validate_frame_accepts_database_shaped_values(instrument):
+    """Floats with NaN and None cells (as a database bridge builds them) normalise to the read dtypes."""
+    df = read_text(csv_text(), instrument)
+    raw = df.astype(object).where(df.notna(), None)
+    raw["B1.1"] = [4.0, 9.0]
+    raw["E1"] = ["1;4", None]
+    raw["A1.G2"] = [3.0, np.nan]
+    pd.testing.assert_frame_equal(validate_frame(raw, instrument), df)
+
+
+def test_validate_frame_does_not_modify_input(instrument):
+    """The caller's frame is left as it was."""
+    df = read_text(csv_text(), instrument)
+    copy = df.copy()
+    validate_frame(df, instrument)
+    pd.testing.assert_frame_equal(df, copy)
+
+
+def test_first_data_row_is_row_two(instrument):
+    """With an error on the first data row, the message says row 2."""
+    rows = [ROWS[0].replace(",qr,", ",,")]
+    with pytest.raises(DataError, match="^row 2, column channel: empty"):
+        read_text(csv_text(rows), instrument)
