@@ -1,0 +1,65 @@
+"""The SIPAS web application: citizens' survey, administration, reports and API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from survey.config import load_config
+
+__all__ = ["create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configuration, extensions, blueprints, errors, commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from survey import compress, database, i18n
+    from survey.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    compress.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.health import bp as health_bp
+    from survey.public import bp as public_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from survey import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from survey.cli import sipas
+
+    app.cli.add_command(sipas)

@@ -1,0 +1,90 @@
+"""The one bridge from database rows to the interchange DataFrame (SPEC 3.5).
+
+Views and commands never build DataFrames themselves: they call this, then `analysis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Select, select
+
+from analysis.interchange import columns, validate_frame
+from survey.extensions import db
+from survey.instrument import instrument
+from survey.models import Answer, Response, ServicePoint, Unit
+from survey.periods import LOCAL_TZ
+
+__all__ = ["responses_frame"]
+
+META = [
+    "id",
+    "response_id",
+    "submitted_at",
+    "unit_code",
+    "point_code",
+    "channel",
+    "weight",
+    "duration_s",
+    "device_hash",
+    "flags",
+]
+
+
+def _filtered(query: Select, period_id: int | None, unit_ids: Iterable[int] | None) -> Select:
+    if period_id is not None:
+        query = query.where(Response.period_id == period_id)
+    if unit_ids is not None:
+        query = query.where(Response.unit_id.in_(list(unit_ids)))
+    return query
+
+
+def _answers_wide(resp_ids: pd.Index, period_id: int | None, unit_ids: Iterable[int] | None) -> pd.DataFrame:
+    ins = instrument()
+    query = _filtered(
+        select(Answer.response_id, Answer.item_code, Answer.value, Answer.text).join(Response),
+        period_id,
+        unit_ids,
+    )
+    ans = pd.DataFrame(db.session.execute(query).all(), columns=["rid", "code", "value", "text"])
+    kinds = ans["code"].map(lambda c: ins.items[c].kind if c in ins.items else "unknown")
+    single = ans[kinds == "single"].pivot(index="rid", columns="code", values="value")
+    multi = ans[kinds == "multi"].sort_values("value")
+    multi = multi.assign(value=multi["value"].astype("Int64").astype(str)).groupby(["rid", "code"])["value"]
+    multi = (
+        multi.agg(";".join).unstack("code") if len(multi) else pd.DataFrame(index=pd.Index([], name="rid"))
+    )
+    text = ans[kinds == "text"].groupby("rid")["text"].agg(" ".join).rename("comment")
+    return pd.concat([single, multi, text], axis=1).reindex(resp_ids)
+
+
+def responses_frame(period_id: int | None = None, unit_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Stored responses (optionally of one period and some units) as a validated interchange frame."""
+    unit_ids = list(unit_ids) if unit_ids is not None else None
+    query = _filtered(
+        select(
+            Response.id,
+            Response.public_id,
+            Response.submitted_at,
+            Unit.code,
+            ServicePoint.code,
+            Response.channel,
+            Response.weight,
+            Response.duration_s,
+            Response.device_hash,
+            Response.flags,
+        )
+        .join(Unit, Response.unit_id == Unit.id)
+        .outerjoin(ServicePoint, Response.point_id == ServicePoint.id)
+        .order_by(Response.submitted_at, Response.id),
+        period_id,
+        unit_ids,
+    )
+    meta = pd.DataFrame(db.session.execute(query).all(), columns=META).set_index("id")
+    meta["submitted_at"] = (
+        pd.to_datetime(meta["submitted_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ.key)
+    )
+    wide = _answers_wide(meta.index, period_id, unit_ids)
+    frame = pd.concat([meta, wide], axis=1).reset_index(drop=True)
+    return validate_frame(frame.reindex(columns=columns(instrument())), instrument())

@@ -1,0 +1,69 @@
+"""Configuration from the environment (SPEC 3.2), with safe defaults.
+
+The SQLite file and a generated secret key live in the instance folder; nothing secret is
+committed. Production sets SIPAS_DATABASE_URL (PostgreSQL), SIPAS_SECRET_KEY and
+SIPAS_BASE_URL; several app servers share rate-limit counters through SIPAS_RATELIMIT_STORAGE.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load_config"]
+
+
+def _secret_key(instance: Path) -> str:
+    """Return SIPAS_SECRET_KEY, or a key generated once into instance/secret_key."""
+    key = os.environ.get("SIPAS_SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _database_url(instance: Path) -> str:
+    url = os.environ.get("SIPAS_DATABASE_URL")
+    if url:
+        # The psycopg 3 driver is the one we install; plain postgresql:// URLs mean it.
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    instance.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance / 'sipas.sqlite3'}"
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    instance = Path(instance_path)
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SIPAS_BASE_URL": os.environ.get("SIPAS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SIPAS_INSTRUMENT": os.environ.get("SIPAS_INSTRUMENT", "sipas-2025"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SIPAS_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "moving-window",
+        # A citizen may take their time; the CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SIPAS_BASE_URL", "").startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    }

@@ -1,0 +1,7 @@
+"""Citizens' pages: the survey of a service point, no login, phone first."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from survey.public import views  # noqa: E402,F401  (routes register on import)

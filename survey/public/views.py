@@ -1,0 +1,135 @@
+"""Survey views: step 1 (screeners), step 2 (the questions that apply), submit, thanks."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.extensions import db, limiter
+from survey.i18n import current_language
+from survey.instrument import instrument
+from survey.models import Period, ServicePoint
+from survey.periods import local_today, open_period
+from survey.public import bp, formload
+from survey.public.device import device_hash, ensure_cookie, rate_limit_key
+from survey.public.questionnaire import FormError, parse_screen, parse_submission, sections_view
+from survey.public.rotation import assign_group
+from survey.responses import find_by_key, store_response
+
+bp.after_request(ensure_cookie)
+
+
+def load_point(token: str) -> ServicePoint:
+    """The active service point of a QR token, or the Vietnamese 404 page."""
+    point = db.session.scalars(select(ServicePoint).where(ServicePoint.token == token)).first()
+    if point is None or not point.active:
+        abort(404)
+    return point
+
+
+def load_open_period() -> Period:
+    """The open survey period, or the 410 page when the survey is closed."""
+    period = open_period(local_today())
+    if period is None:
+        abort(410)
+    return period
+
+
+def render_form(point: ServicePoint, t: str, form, errors=None, status: int = 200):  # type: ignore[no-untyped-def]
+    """Step 2 with the questions that apply, the given answers kept and errors beside them."""
+    ins = instrument()
+    lang = current_language()
+    screen = parse_screen(form, ins)
+    load = formload.read(t)
+    group = form.get("policy_group") or (load.group if load else None)
+    return render_template(
+        "public/form.html",
+        point=point,
+        t=t,
+        screen=screen,
+        group=group,
+        ins=ins,
+        sections=sections_view(ins, lang, screen, form, errors),
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/s/<token>")
+def survey(token: str):  # type: ignore[no-untyped-def]
+    """Step 1 for a fresh visit; step 2 once the form-load token comes back with the screeners."""
+    point = load_point(token)
+    period = load_open_period()
+    ins = instrument()
+    t = request.args.get("t")
+    if formload.read(t) is None:
+        t = formload.issue(assign_group(ins, point, period))
+        return render_template(
+            "public/start.html", point=point, t=t, ins=ins, screen=parse_screen(request.args, ins)
+        )
+    return render_form(point, t, request.args)
+
+
+def _submit_limit() -> str:
+    return "20 per minute" if rate_limit_key().startswith("device:") else "300 per minute"
+
+
+@bp.post("/s/<token>")
+@limiter.limit(_submit_limit, key_func=rate_limit_key)
+def submit(token: str):  # type: ignore[no-untyped-def]
+    """Store the answers once per form load and send the respondent to the thank-you page."""
+    point = load_point(token)
+    period = load_open_period()
+    load = formload.read(request.form.get("t"))
+    if load is not None and find_by_key(load.key) is not None:
+        return redirect(url_for("public.thanks", token=token), 303)
+    try:
+        sub = parse_submission(request.form, instrument())
+    except FormError as exc:
+        errors = dict(exc.errors)
+    else:
+        errors = {}
+    if load is None:
+        errors.setdefault("_form", _expired())
+    if errors or load is None:
+        t = request.form["t"] if load else formload.issue(request.form.get("policy_group"))
+        return render_form(point, t, request.form, errors, 422)
+    try:
+        store_response(
+            point=point,
+            period=period,
+            answers=sub.answers,
+            policy_group=sub.policy_group,
+            language=current_language(),
+            duration_s=load.duration_s(),
+            device_hash=device_hash(),
+            idempotency_key=load.key,
+        )
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent POST of the same form load won the race: its response is the one.
+        db.session.rollback()
+        if find_by_key(load.key) is None:
+            raise
+    return redirect(url_for("public.thanks", token=token), 303)
+
+
+@bp.get("/s/<token>/thanks")
+def thanks(token: str):  # type: ignore[no-untyped-def]
+    """Thank-you page of a point."""
+    return render_template("public/thanks.html", point=load_point(token))
+
+
+def _expired() -> str:
+    return _("Your session had expired. Your answers are kept below: please press Send again.")
+
+
+def resubmit_after_csrf() -> WerkzeugResponse | tuple[str, int]:
+    """A failed CSRF check on the survey keeps every answer and asks to send again."""
+    token = (request.view_args or {}).get("token", "")
+    point = load_point(token)
+    t = request.form.get("t") or formload.issue(None)
+    current_app.logger.info("survey CSRF failure at point %s", point.id)
+    return render_form(point, t, request.form, {"_form": _expired()}, 400)

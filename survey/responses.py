@@ -1,0 +1,63 @@
+"""The one write path of a response: answers in long format, flushed, committed by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import Answer, Period, Response, ServicePoint, utcnow
+
+__all__ = ["answer_rows", "find_by_key", "store_response"]
+
+
+def answer_rows(answers: Mapping[str, int | tuple[int, ...] | str]) -> list[Answer]:
+    """Answer rows for a mapping of item code to code, codes (multi) or text."""
+    rows: list[Answer] = []
+    for code, value in answers.items():
+        if isinstance(value, str):
+            rows.append(Answer(item_code=code, text=value))
+        elif isinstance(value, tuple):
+            rows.extend(Answer(item_code=code, value=v) for v in value)
+        else:
+            rows.append(Answer(item_code=code, value=int(value)))
+    return rows
+
+
+def store_response(
+    *,
+    point: ServicePoint,
+    period: Period | None,
+    answers: Mapping[str, int | tuple[int, ...] | str],
+    policy_group: str | None,
+    language: str,
+    channel: str = "qr",
+    duration_s: int | None = None,
+    device_hash: str | None = None,
+    idempotency_key: str | None = None,
+    submitted_at: datetime | None = None,
+) -> Response:
+    """Add a response with its answers to the session and flush (the caller commits)."""
+    response = Response(
+        point_id=point.id,
+        unit_id=point.unit_id,
+        period_id=period.id if period else None,
+        channel=channel,
+        language=language,
+        submitted_at=submitted_at or utcnow(),
+        duration_s=duration_s,
+        device_hash=device_hash,
+        idempotency_key=idempotency_key,
+        policy_group=policy_group,
+        answers=answer_rows(answers),
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def find_by_key(key: str) -> Response | None:
+    """The response already stored for a form load, if any."""
+    return db.session.scalars(select(Response).where(Response.idempotency_key == key)).first()
