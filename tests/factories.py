@@ -1,0 +1,55 @@
+"""Small factories for test data; each adds to the session and flushes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from survey.extensions import db
+from survey.models import Period, ServicePoint, Unit
+from survey.periods import local_today
+
+
+def make_unit(
+    code: str = "LC-SNV",
+    name: str = "Sở Nội vụ tỉnh Lai Châu",
+    kind: str = "department",
+    parent: Unit | None = None,
+    **kw: object,
+) -> Unit:
+    unit = Unit(code=code, name=name, kind=kind, parent=parent, **kw)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_point(
+    unit: Unit | None = None, code: str = "Q01", name: str = "Quầy 1", **kw: object
+) -> ServicePoint:
+    point = ServicePoint(unit=unit or make_unit(), code=code, name=name, **kw)
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
+def make_period(
+    code: str = "2026", is_open: bool = True, starts_on: date | None = None, ends_on: date | None = None
+) -> Period:
+    today = local_today()
+    period = Period(
+        code=code,
+        name=f"Đợt {code}",
+        starts_on=starts_on or today - timedelta(days=30),
+        ends_on=ends_on or today + timedelta(days=30),
+        is_open=is_open,
+    )
+    db.session.add(period)
+    db.session.flush()
+    return period
+
+
+def make_open_point() -> ServicePoint:
+    """A point of a department with an open period, committed: the usual survey set-up."""
+    make_period()
+    point = make_point()
+    db.session.commit()
+    return point
