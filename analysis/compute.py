@@ -1,0 +1,151 @@
+"""The entry point: responses → every index of every group, with uncertainty (METHOD §2-§4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.drivers import priorities
+from analysis.errors import AnalysisError
+from analysis.estimate import estimate_all
+from analysis.groups import group_codes
+from analysis.instrument import Instrument
+from analysis.linearise import make_design
+from analysis.quality import FLAGS, flag_responses
+from analysis.reference import BASELINE, NATIONAL
+from analysis.reliability import cronbach_alpha
+from analysis.report import build_groups
+from analysis.results import IndexResult
+from analysis.weighting import poststratify
+
+__all__ = ["compute_indices"]
+
+
+def _as_tuple(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    if by is None:
+        return ()
+    return (by,) if isinstance(by, str) else tuple(by)
+
+
+def _check(
+    df: pd.DataFrame, instrument: Instrument, confidence: float, columns: dict[str, str | None]
+) -> None:
+    if not 0 < confidence < 1:
+        raise AnalysisError(f"confidence: {confidence} must be between 0 and 1")
+    for role, name in columns.items():
+        if name is not None and name not in df:
+            raise AnalysisError(f"column {name}: no such column (given as {role})")
+    missing = [i.code for i in instrument.index_items if i.code not in df]
+    if missing:
+        raise AnalysisError(f"column {missing[0]}: index item missing from the responses")
+
+
+def _weights(frame: pd.DataFrame, weight: str | None, counts: pd.DataFrame | None):
+    if counts is not None:
+        result = poststratify(frame, counts)
+        return result.weights, result
+    if weight is None:
+        return np.ones(len(frame)), None
+    w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(w).any() or (w < 0).any() or np.isinf(w).any():
+        pos = int(np.flatnonzero(np.isnan(w) | (w < 0) | np.isinf(w))[0])
+        raise AnalysisError(f"column {weight}: weight of response {pos + 1} is not a finite number ≥ 0")
+    return w, None
+
+
+def compute_indices(
+    df: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    by: str | Sequence[str] | None = None,
+    weight: str | None = None,
+    cluster: str | None = None,
+    strata: str | None = None,
+    confidence: float = 0.95,
+    baseline: float = BASELINE,
+    national: float = NATIONAL,
+    include_flagged: bool = False,
+    counts: pd.DataFrame | None = None,
+    opening_hours: Mapping[str, str] | None = None,
+) -> IndexResult:
+    """SIPAS, sub-indices, elements and item rates with linearised SEs, overall and per group.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses in the interchange format (from ``read_responses`` / ``validate_frame``).
+    by : column name(s), optional
+        Grouping; ``month`` and ``quarter`` are derived from ``submitted_at``. Without
+        ``strata`` the groups are the strata, so a group's numbers use its rows alone.
+    weight, cluster, strata : column names, optional
+        Design: weights (default 1), primary sampling units (default: each response), strata
+        (default: the ``by`` groups, or none). Clusters are nested in strata.
+    counts : DataFrame, optional
+        Dossier counts (cell columns + ``dossiers``): post-stratification ``w = N_c / n_c``
+        replaces ``weight``.
+    include_flagged : bool
+        Keep responses with data-quality flags (default: leave them out, and count them).
+
+    Returns
+    -------
+    IndexResult
+        Group ``{}`` (the whole selection, stratified) first, then each group in key order.
+
+    Notes
+    -----
+    ``S_q = 100 Σ w·sat / Σ w·valid``; each index ``I = Σ c_q S_q`` (METHOD §2) with
+    ``Var(I) = cᵀ V c`` and ``V`` the Taylor-linearised covariance of the rates (METHOD §3).
+    """
+    by_cols = _as_tuple(by)
+    _check(df, instrument, confidence, {"weight": weight, "cluster": cluster, "strata": strata})
+    flags = flag_responses(df, instrument, opening_hours)
+    keep = np.ones(len(df), dtype=bool) if include_flagged else (flags == "").to_numpy()
+    frame = df[keep] if not keep.all() else df
+    group, keys = group_codes(frame, by_cols)
+    w, weighting = _weights(frame, weight, counts)
+    stratum = frame[strata] if strata else (pd.Series(group, index=frame.index) if by_cols else None)
+    design = make_design(group, len(keys), stratum, frame[cluster] if cluster else None)
+    est = estimate_all(frame, instrument, w, design)
+    all_group, all_keys = group_codes(df, by_cols)
+    shown = keys if by_cols else []
+    quality = _quality(flags, all_group, all_keys, shown, include_flagged)
+    ranked = priorities(frame, instrument, group, len(keys), est, confidence)
+    alpha = cronbach_alpha(frame, instrument, group, len(keys), confidence)
+    groups = build_groups(est, [{}, *shown], confidence, baseline, quality, ranked, alpha)
+    return IndexResult(
+        instrument=instrument.id,
+        confidence=confidence,
+        baseline=baseline,
+        national=national,
+        groups=groups,
+        by=by_cols,
+        design={
+            "weight": "dossiers" if counts is not None else weight,
+            "cluster": cluster,
+            "strata": strata or ("+".join(by_cols) or None),
+        },
+        quality=quality[0],
+        weighting=None if weighting is None else weighting.cells,
+    )
+
+
+def _quality(flags: pd.Series, group: np.ndarray, keys: list[dict], kept_keys: list[dict], included: bool):
+    """Flag counts for the whole selection and each kept group, in the order of the results."""
+    codes, uniques = pd.factorize(flags)
+    table = np.bincount(group * len(uniques) + codes, minlength=len(keys) * len(uniques))
+    table = table.reshape(len(keys), len(uniques))
+    position = {tuple(k.items()): g for g, k in enumerate(keys)}
+    rows = [table.sum(axis=0)] + [table[position[tuple(k.items())]] for k in kept_keys]
+    out = []
+    for row in rows:
+        counts = {"responses": int(row.sum()), "flagged": 0, **dict.fromkeys(FLAGS, 0)}
+        for label, k in zip(uniques, row, strict=True):
+            names = [f for f in str(label).split(";") if f]
+            counts["flagged"] += int(k) if names else 0
+            for name in names:
+                counts[name] = counts.get(name, 0) + int(k)
+        counts["excluded"] = 0 if included else counts["flagged"]
+        out.append(counts)
+    return out

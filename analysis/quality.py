@@ -1,0 +1,128 @@
+"""Per-response data-quality flags (METHOD §4): speeder, straightliner, burst, after_hours.
+
+Flagged responses are left out of the indices by default and counted in every output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.estimate import answer_codes
+from analysis.hours import is_open, parse_opening_hours
+from analysis.instrument import Instrument
+
+__all__ = ["FLAGS", "flag_counts", "flag_responses"]
+
+FLAGS = ("speeder", "straightliner", "burst", "after_hours")
+SPEEDER_SECONDS = 20.0
+SPEEDER_MIN_ITEMS = 10
+STRAIGHTLINE_MIN_ITEMS = 8
+BURST_SIZE = 5
+BURST_WINDOW = pd.Timedelta(minutes=10)
+
+
+def _rating_block(df: pd.DataFrame, instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
+    """Rating answers (items on a scale with satisfied codes, B0 included) and their validity."""
+    items = [
+        i for i in instrument.items.values() if i.scale is not None and i.scale.satisfied and i.code in df
+    ]
+    codes = np.column_stack([answer_codes(df, i.code) for i in items]) if items else np.empty((len(df), 0))
+    valid = np.column_stack([np.isin(codes[:, k], sorted(i.scale.valid)) for k, i in enumerate(items)])
+    return codes, valid.reshape(codes.shape)
+
+
+def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+    """Under 20 s from form load to submit with at least 10 rating items answered ('don't know' counts)."""
+    duration = df["duration_s"].to_numpy(dtype=float) if "duration_s" in df else np.full(len(df), np.nan)
+    return (duration < SPEEDER_SECONDS) & ((codes >= 0).sum(axis=1) >= SPEEDER_MIN_ITEMS)
+
+
+def _straightliner(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """At least 8 rating answers on the 1-5 scale, all the same code."""
+    low = np.where(valid, codes, np.iinfo(np.int16).max).min(axis=1, initial=np.iinfo(np.int16).max)
+    high = np.where(valid, codes, -1).max(axis=1, initial=-1)
+    return (valid.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
+
+
+def _burst(df: pd.DataFrame) -> np.ndarray:
+    """Five or more responses from one device at one point within 10 minutes: all but the first.
+
+    Within each (device, point) sorted by time, response j closes a burst when response j-4 is
+    no more than 10 minutes earlier; then j-3 … j are flagged.
+    """
+    n = len(df)
+    if n == 0 or "device_hash" not in df:
+        return np.zeros(n, dtype=bool)
+    device = pd.factorize(df["device_hash"])[0]
+    point = pd.factorize(df["point_code"])[0] if "point_code" in df else np.zeros(n, dtype=np.int64)
+    known = (df["device_hash"].astype("str") != "").to_numpy()
+    time = df["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    order = np.lexsort((time, point, device))
+    key = (device[order].astype(np.int64) << 32) | point[order]
+    k = BURST_SIZE - 1
+    closes = np.zeros(n, dtype=bool)
+    if n > k:
+        same = key[k:] == key[:-k]
+        close = time[order][k:] - time[order][:-k] <= BURST_WINDOW // pd.Timedelta(microseconds=1)
+        closes[k:] = same & close & known[order][k:]
+    ends = np.flatnonzero(closes)
+    marks = np.bincount(ends - k + 1, minlength=n + 1) - np.bincount(ends + 1, minlength=n + 1)
+    flagged_sorted = np.cumsum(marks[:-1]) > 0
+    out = np.zeros(n, dtype=bool)
+    out[order] = flagged_sorted
+    return out
+
+
+def _after_hours(df: pd.DataFrame, opening_hours: Mapping[str, str] | None) -> np.ndarray:
+    """Submitted outside the opening hours given for its service point (others are not judged)."""
+    out = np.zeros(len(df), dtype=bool)
+    if not opening_hours or "point_code" not in df:
+        return out
+    points = df["point_code"].astype("str")
+    for point, text in opening_hours.items():  # one vectorised test per configured point
+        mask = (points == point).to_numpy()
+        if mask.any():
+            out[mask] = ~is_open(parse_opening_hours(text), df.loc[mask, "submitted_at"]).to_numpy()
+    return out
+
+
+def flag_responses(
+    df: pd.DataFrame, instrument: Instrument, opening_hours: Mapping[str, str] | None = None
+) -> pd.Series:
+    """Data-quality flags per response as ';'-joined text ('' = clean), aligned with ``df``.
+
+    Flags already in the ``flags`` column are kept (union). ``opening_hours`` maps a point_code
+    to its opening-hours text (see :func:`analysis.hours.parse_opening_hours`).
+    """
+    codes, valid = _rating_block(df, instrument)
+    found = {
+        "speeder": _speeder(df, codes),
+        "straightliner": _straightliner(codes, valid),
+        "burst": _burst(df),
+        "after_hours": _after_hours(df, opening_hours),
+    }
+    existing = df["flags"].astype("str") if "flags" in df else pd.Series("", index=df.index, dtype="str")
+    codes_, uniques = pd.factorize(existing)
+    prior = [frozenset(f for f in str(u).split(";") if f) for u in uniques]
+    bits = sum(found[name].astype(np.int64) << b for b, name in enumerate(FLAGS))
+    combo, combos = pd.factorize(codes_.astype(np.int64) * 16 + bits)
+    labels = []
+    for value in combos:
+        names = set(prior[value // 16]) | {name for b, name in enumerate(FLAGS) if value % 16 >> b & 1}
+        labels.append(";".join(sorted(names, key=lambda f: (FLAGS.index(f) if f in FLAGS else 99, f))))
+    return pd.Series(np.asarray(labels, dtype=object)[combo], index=df.index, dtype="str")
+
+
+def flag_counts(flags: pd.Series) -> dict[str, int]:
+    """How many responses carry each flag, and how many carry any."""
+    counts, uniques = pd.factorize(flags)
+    per = np.bincount(counts, minlength=len(uniques))
+    out: dict[str, int] = {}
+    for label, k in zip(uniques, per, strict=True):
+        for name in filter(None, str(label).split(";")):
+            out[name] = out.get(name, 0) + int(k)
+    out["flagged"] = int(per[[bool(u) for u in uniques]].sum()) if len(uniques) else 0
+    return out

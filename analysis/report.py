@@ -1,0 +1,138 @@
+"""Turn the estimate arrays into result objects: flags, baseline test, ranks, sample size."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import numpy as np
+from scipy import stats
+
+from analysis.drivers import TOP, DriverTable
+from analysis.estimate import Estimates
+from analysis.reference import SMALL_SAMPLE_HALF_WIDTH, SMALL_SAMPLE_N, TARGET_HALF_WIDTH
+from analysis.results import Alpha, Comparison, Estimate, GroupResult, Priority, RankRange, z_value
+
+__all__ = ["build_groups", "compare", "needed_responses"]
+
+SUBINDICES = ("service", "policy", "sipas")
+
+
+def compare(estimate: Estimate, reference: float) -> Comparison:
+    """``diff = I − B`` in pp, ``z = diff / SE``, two-sided normal ``p``; None where undefined."""
+    if estimate.value is None:
+        return Comparison(reference, None, None, None)
+    diff = estimate.value - reference
+    if not estimate.se:
+        return Comparison(reference, diff, None, None)
+    z = diff / estimate.se
+    return Comparison(reference, diff, z, float(2.0 * stats.norm.sf(abs(z))))
+
+
+def needed_responses(estimate: Estimate, n: int, target: float = TARGET_HALF_WIDTH) -> int | None:
+    """Further responses for a half-width of ``target`` pp, at the observed design effect.
+
+    Notes
+    -----
+    The variance scales as 1/n at a fixed design effect, so ``n_needed = n · (h / target)²``
+    with ``h`` the current half-width; the answer is ``max(0, ceil(n_needed) − n)``.
+    """
+    half = estimate.half_width
+    if half is None or n == 0:
+        return None
+    return max(0, math.ceil(n * (half / target) ** 2 - 1e-9) - n)
+
+
+def _estimate(est: Estimates, g: int, m: int, confidence: float) -> Estimate:
+    value, se, n = est.value[g, m], est.se[g, m], int(est.n[g, m])
+    if np.isnan(value):
+        return Estimate(None, None, n, confidence, ("no_data",))
+    result = Estimate(float(value), float(se), n, confidence)
+    half = result.half_width or 0.0
+    if n < SMALL_SAMPLE_N or half > SMALL_SAMPLE_HALF_WIDTH:
+        result = Estimate(float(value), float(se), n, confidence, ("small_sample",))
+    return result
+
+
+def _ranks(est: Estimates, confidence: float) -> list[RankRange | None]:
+    """Rank by SIPAS among the groups, with the best and worst ranks their intervals allow."""
+    m = est.codes.index("sipas")
+    value = est.value[1:, m]
+    half = z_value(confidence) * est.se[1:, m]
+    low, high = value - half, value + half
+    ok = ~np.isnan(value)
+    total = int(ok.sum())
+    out: list[RankRange | None] = [None]
+    for g in range(len(value)):
+        if not ok[g]:
+            out.append(RankRange(None, None, None, total))
+            continue
+        rank = 1 + int((value[ok] > value[g]).sum())
+        best = 1 + int((low[ok] > high[g]).sum())
+        worst = total - int((high[ok] < low[g]).sum())
+        out.append(RankRange(rank, best, worst, total))
+    return out
+
+
+def _priorities(drivers: DriverTable, items: Mapping[str, Estimate], g: int) -> tuple[Priority, ...]:
+    score = drivers.score[g]
+    order = [
+        q for q in np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable") if not np.isnan(score[q])
+    ]
+    source = "group" if drivers.own[g] else "selection"
+    return tuple(
+        Priority(
+            drivers.items[q],
+            items[drivers.items[q]],
+            float(np.nan_to_num(drivers.importance[g, q])),
+            float(score[q]),
+            source,
+        )
+        for q in order[:TOP]
+    )
+
+
+def build_groups(
+    est: Estimates,
+    keys: Sequence[Mapping[str, str]],
+    confidence: float,
+    baseline: float,
+    quality: Sequence[Mapping[str, int]],
+    drivers: DriverTable,
+    alpha: Sequence[Mapping[str, Alpha]],
+) -> tuple[GroupResult, ...]:
+    """One :class:`GroupResult` per domain (0 = whole selection); flags explain every null."""
+    ranks = _ranks(est, confidence)
+    n_items = len(drivers.items)
+    out = []
+    for g, key in enumerate(keys):
+        made = {code: _estimate(est, g, m, confidence) for m, code in enumerate(est.codes)}
+        items = {code: made[code] for code in est.codes[:n_items]}
+        elements = {code: made[code] for code in est.codes[n_items:-3]}
+        size = quality[g]["responses"] - quality[g]["excluded"]
+        headline = made["sipas"] if made["sipas"].value is not None else made["service"]
+        flags = list(est.reasons[g])
+        if size < SMALL_SAMPLE_N or "small_sample" in headline.flags:
+            flags.append("small_sample")
+        if est.single_cluster[g]:
+            flags.append("single_cluster")
+        out.append(
+            GroupResult(
+                key=MappingProxyType(dict(key)),
+                n=size,
+                sipas=made["sipas"],
+                policy=made["policy"],
+                service=made["service"],
+                elements=MappingProxyType(elements),
+                items=MappingProxyType(items),
+                vs_baseline=compare(made["sipas"], baseline),
+                flags=tuple(flags),
+                quality=MappingProxyType(dict(quality[g])),
+                needed_for_5pp=needed_responses(headline, size),
+                rank=ranks[g],
+                priorities=_priorities(drivers, items, g),
+                alpha=MappingProxyType(dict(alpha[g])),
+            )
+        )
+    return tuple(out)

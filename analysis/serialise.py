@@ -1,0 +1,213 @@
+"""Results out: the index JSON (SPEC 3.6), a tidy CSV, DataFrames per level and a terminal table."""
+
+from __future__ import annotations
+
+import math
+from typing import IO, Any
+
+import pandas as pd
+
+from analysis.results import Estimate, GroupResult, IndexResult
+
+__all__ = ["estimate_dict", "result_frames", "to_csv", "to_json_dict", "to_table"]
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+
+def estimate_dict(estimate: Estimate) -> dict[str, Any]:
+    """``{value, se, ci_low, ci_high, n}`` (+ ``flags`` when there are any)."""
+    low, high = estimate.confidence_interval()
+    out: dict[str, Any] = {
+        "value": _num(estimate.value),
+        "se": _num(estimate.se),
+        "ci_low": _num(low),
+        "ci_high": _num(high),
+        "n": estimate.n,
+    }
+    if estimate.flags:
+        out["flags"] = list(estimate.flags)
+    return out
+
+
+def _group_dict(g: GroupResult) -> dict[str, Any]:
+    rank = g.rank
+    return {
+        "key": dict(g.key),
+        "n": g.n,
+        "sipas": estimate_dict(g.sipas),
+        "policy": estimate_dict(g.policy),
+        "service": estimate_dict(g.service),
+        "elements": {code: estimate_dict(e) for code, e in g.elements.items()},
+        "items": {code: estimate_dict(e) for code, e in g.items.items()},
+        "vs_baseline": {
+            "diff_pp": g.vs_baseline.diff_pp,
+            "z": g.vs_baseline.z,
+            "p_value": g.vs_baseline.p_value,
+        },
+        "flags": list(g.flags),
+        "quality": dict(g.quality),
+        "needed_for_5pp": g.needed_for_5pp,
+        "rank": None
+        if rank is None
+        else {"rank": rank.rank, "best": rank.best, "worst": rank.worst, "of": rank.of},
+        "priorities": [
+            {
+                "item": p.item,
+                "score": p.score,
+                "importance": p.importance,
+                "importance_from": p.importance_from,
+                **{k: v for k, v in estimate_dict(p.estimate).items() if k != "flags"},
+            }
+            for p in g.priorities
+        ],
+        "alpha": {
+            code: {
+                "value": a.value,
+                "ci_low": a.low,
+                "ci_high": a.high,
+                "n": a.n,
+                "k": a.k,
+                "flags": list(a.flags),
+            }
+            for code, a in g.alpha.items()
+        },
+    }
+
+
+def to_json_dict(result: IndexResult) -> dict[str, Any]:
+    """The index JSON of SPEC 3.6 as a dict (values in percent, unrounded; null never 0)."""
+    out: dict[str, Any] = {
+        "instrument": result.instrument,
+        "confidence": result.confidence,
+        "baseline": result.baseline,
+        "national": result.national,
+        "design": dict(result.design),
+        "quality": dict(result.quality),
+        "groups": [_group_dict(g) for g in result.groups],
+    }
+    if result.weighting is not None:
+        cells = result.weighting.astype(object).where(result.weighting.notna(), None)
+        out["weighting"] = cells.to_dict(orient="records")
+    return out
+
+
+def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
+    key = {name: g.key.get(name, "") for name in by}
+    levels = [
+        ("sipas", "sipas", g.sipas),
+        ("subindex", "policy", g.policy),
+        ("subindex", "service", g.service),
+    ]
+    levels += [("element", c, e) for c, e in g.elements.items()]
+    levels += [("item", c, e) for c, e in g.items.items()]
+    rows = []
+    for level, code, e in levels:
+        low, high = e.confidence_interval()
+        rows.append(
+            {
+                **key,
+                "level": level,
+                "code": code,
+                "value": e.value,
+                "se": e.se,
+                "ci_low": low,
+                "ci_high": high,
+                "n": e.n,
+                "flags": ";".join(e.flags),
+            }
+        )
+    return rows
+
+
+def result_frames(result: IndexResult) -> dict[str, pd.DataFrame]:
+    """DataFrames per level: ``indices`` (SIPAS, sub-indices), ``elements``, ``items``,
+    ``priorities``, ``alpha``, ``quality`` (and ``weighting`` when weighted)."""
+    rows = [r for g in result.groups for r in _rows(g, result.by)]
+    tidy = pd.DataFrame(rows)
+    frames = {
+        "indices": tidy[tidy["level"].isin(["sipas", "subindex"])].reset_index(drop=True),
+        "elements": tidy[tidy["level"] == "element"].reset_index(drop=True),
+        "items": tidy[tidy["level"] == "item"].reset_index(drop=True),
+    }
+    keyed = [(g, {name: g.key.get(name, "") for name in result.by}) for g in result.groups]
+    frames["priorities"] = pd.DataFrame(
+        [
+            {
+                **key,
+                "rank": r + 1,
+                "item": p.item,
+                "value": p.estimate.value,
+                "ci_low": p.estimate.confidence_interval().low,
+                "ci_high": p.estimate.confidence_interval().high,
+                "importance": p.importance,
+                "score": p.score,
+            }
+            for g, key in keyed
+            for r, p in enumerate(g.priorities)
+        ]
+    )
+    frames["alpha"] = pd.DataFrame(
+        [
+            {
+                **key,
+                "element": a.element,
+                "alpha": a.value,
+                "ci_low": a.low,
+                "ci_high": a.high,
+                "n": a.n,
+                "k": a.k,
+                "flags": ";".join(a.flags),
+            }
+            for g, key in keyed
+            for a in g.alpha.values()
+        ]
+    )
+    frames["quality"] = pd.DataFrame(
+        [{**key, "n": g.n, **g.quality, "flags": ";".join(g.flags)} for g, key in keyed]
+    )
+    if result.weighting is not None:
+        frames["weighting"] = result.weighting
+    return frames
+
+
+def to_csv(result: IndexResult, buf: IO[str]) -> None:
+    """Tidy CSV: one row per group × estimate (level, code, value, se, ci_low, ci_high, n, flags)."""
+    rows = [r for g in result.groups for r in _rows(g, result.by)]
+    pd.DataFrame(rows).to_csv(buf, index=False, lineterminator="\n")
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:6.2f}"
+
+
+def to_table(result: IndexResult) -> str:
+    """A readable table: per group SIPAS, sub-indices and elements with CI, rounded to 2 decimals."""
+    lines = [
+        f"{result.instrument}  confidence {result.confidence:g}  baseline {result.baseline:.2f}  "
+        f"national {result.national:.2f}"
+    ]
+    for g in result.groups:
+        name = ", ".join(f"{k}={v}" for k, v in g.key.items()) or "all"
+        lines.append("")
+        lines.append(f"{name}  (n={g.n}, excluded {g.quality.get('excluded', 0)})")
+        rows = [("SIPAS", g.sipas), ("policy", g.policy), ("service", g.service), *g.elements.items()]
+        for label, e in rows:
+            low, high = e.confidence_interval()
+            lines.append(
+                f"  {label:<8} {_fmt(e.value)}  [{_fmt(low)}, {_fmt(high)}]  se {_fmt(e.se)}  n={e.n}"
+            )
+        diff = g.vs_baseline.diff_pp
+        if diff is not None:
+            p = g.vs_baseline.p_value
+            lines.append(f"  vs baseline {diff:+.2f} pp" + ("" if p is None else f" (p={p:.3f})"))
+        if g.priorities:
+            lines.append(
+                "  improve first: "
+                + ", ".join(f"{p.item} {_fmt(p.estimate.value).strip()}" for p in g.priorities)
+            )
+        shown = [f for f in g.flags if not f.startswith("no_data:")]
+        if shown:
+            lines.append("  flags: " + ", ".join(shown))
+    return "\n".join(lines) + "\n"

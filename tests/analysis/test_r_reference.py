@@ -1,0 +1,102 @@
+"""Every estimate and SE equals R's survey package (values stored in r_reference.py).
+
+The R script is tests/analysis/r/reference.R; regenerate the literals with
+``Rscript tests/analysis/r/reference.R > tests/analysis/r_reference.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import r_reference as R
+from analysis_fixtures import DATA
+
+from analysis.compute import compute_indices
+from analysis.interchange import read_responses
+
+# Values agree to ~1e-12. SEs too, except where the true variance is exactly 0 (a rate whose
+# data sit in one cluster): R's derivative algebra leaves ~1e-13 of rounding in the variance,
+# which its square root turns into ~1e-6. So SEs are compared as SE to 1e-8, or as variance to
+# 1e-10 when that is the only difference.
+VALUE_TOL = 1e-8
+SE_TOL = 1e-8
+VAR_TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def survey(instrument):
+    """The small weighted, clustered, stratified survey file R reads."""
+    return read_responses(DATA / "survey.csv", instrument)
+
+
+def _lookup(group, code):
+    named = {"sipas": group.sipas, "policy": group.policy, "service": group.service}
+    return {**named, **group.elements, **group.items}[code]
+
+
+def _all_estimates(result):
+    for group in result.groups:
+        domain = next(iter(group.key.values()), "")
+        for code in ("sipas", "policy", "service", *group.elements, *group.items):
+            yield domain, code, _lookup(group, code)
+
+
+def _assert_matches(result, reference, by):
+    for (domain, code), (value, se) in reference.items():
+        estimate = _lookup(result.group(**({by: domain} if domain else {})), code)
+        assert estimate.value is not None, (domain, code)
+        assert math.isclose(estimate.value, value, abs_tol=VALUE_TOL), (domain, code, estimate.value, value)
+        close_se = math.isclose(estimate.se, se, abs_tol=SE_TOL)
+        assert close_se or abs(estimate.se**2 - se**2) <= VAR_TOL, (domain, code, estimate.se, se)
+    defined = {(d, c) for d, c, e in _all_estimates(result) if e.value is not None}
+    assert defined == set(reference), "the same estimates are null in R and here"
+
+
+DESIGNS = {
+    "clusters, strata = by, weights": (
+        R.CLUSTERED_BY_UNIT,
+        {"by": "unit_code", "cluster": "point_code", "weight": "weight"},
+    ),
+    "no clusters, strata = by, weights": (R.UNCLUSTERED_BY_UNIT, {"by": "unit_code", "weight": "weight"}),
+    "domains across strata and clusters": (
+        R.CLUSTERED_BY_CHANNEL,
+        {"by": "channel", "cluster": "point_code", "weight": "weight", "strata": "unit_code"},
+    ),
+}
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=list(DESIGNS))
+def test_every_estimate_equals_r_survey(survey, instrument, design):
+    """Items, elements, sub-indices and SIPAS of every group equal svycontrast on svytotal in R."""
+    reference, options = DESIGNS[design]
+    result = compute_indices(survey, instrument, include_flagged=True, **options)
+    by = options["by"]
+    _assert_matches(result, reference, by)
+
+
+def test_simple_random_sample_equals_r(survey, instrument):
+    """Without design information the whole selection equals R's svydesign(ids=~1)."""
+    group = compute_indices(survey, instrument, include_flagged=True).group()
+    for code, (value, se) in R.SIMPLE.items():
+        estimate = _lookup(group, code)
+        assert math.isclose(estimate.value, value, abs_tol=VALUE_TOL)
+        assert math.isclose(estimate.se, se, abs_tol=SE_TOL)
+
+
+def test_item_rates_equal_svyby_svyratio(survey, instrument):
+    """Item rates per unit equal svyby(~y, ~unit_code, design, svyratio, denominator=~x)."""
+    result = compute_indices(survey, instrument, by="unit_code", cluster="point_code", weight="weight")
+    for (unit, code), (value, se) in R.SVYBY_RATIO.items():
+        estimate = result.group(unit_code=unit).items[code]
+        assert math.isclose(estimate.value, value, abs_tol=VALUE_TOL)
+        assert math.isclose(estimate.se, se, abs_tol=SE_TOL)
+
+
+def test_unit_report_equals_province_run(survey, instrument):
+    """A unit computed from its own rows shows exactly the numbers of the province-wide run."""
+    options = {"cluster": "point_code", "weight": "weight", "include_flagged": True}
+    province = compute_indices(survey, instrument, by="unit_code", **options).group(unit_code="U2")
+    alone = compute_indices(survey[survey["unit_code"] == "U2"], instrument, **options).group()
+    assert alone.sipas == province.sipas
+    assert alone.items == province.items
