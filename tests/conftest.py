@@ -127,3 +127,19 @@ def live_server(app: Flask) -> Iterator[str]:
 def worker_id(request: pytest.FixtureRequest) -> str:
     """xdist worker name ('gw0', …) or 'main' without xdist."""
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember skipped tests (also those reported by xdist workers)."""
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test fails the run: nothing in this suite may be skipped silently."""
+    if _skipped and exitstatus == 0 and not hasattr(session.config, "workerinput"):
+        print(f"\nERROR: {len(_skipped)} test(s) skipped; the suite must run whole:", *_skipped, sep="\n  ")
+        session.exitstatus = 1

@@ -7,8 +7,8 @@ import io
 
 from sqlalchemy import func, select
 
-from analysis.interchange import columns, read_responses
 from analysis.instrument import load_instrument
+from analysis.interchange import columns, read_responses
 from survey.models import Answer, Period, Response, ServicePoint, Unit
 from tests.factories import make_open_point
 from tests.survey_client import open_form, post_answers
@@ -54,8 +54,10 @@ def test_tokens_prints_one_active_point_per_line(runner, db):
     result = runner.invoke(args=["sipas", "tokens"])
     assert result.exit_code == 0
     rows = list(csv.reader(io.StringIO(result.output), delimiter="\t"))
-    assert rows == [["unit_code", "point_code", "survey_url"],
-                    ["LC-SNV", "Q01", f"https://sipas.example.vn/s/{point.token}"]]
+    assert rows == [
+        ["unit_code", "point_code", "survey_url"],
+        ["LC-SNV", "Q01", f"https://sipas.example.vn/s/{point.token}"],
+    ]
 
 
 def test_tokens_unknown_unit_fails_with_one_line(runner, db):
@@ -70,8 +72,13 @@ def test_export_writes_the_interchange_format(runner, db, client, tmp_path):
     """export-responses writes every stored answer in the interchange CSV, readable back."""
     point = make_open_point()
     t, csrf = open_form(client, point.token, S1="2")
-    post_answers(client, point.token, t, csrf, {"S1": "2", "B4.3": "5", "E1": ["2", "4"], "C1": "Tốt",
-                                                "policy_group": "G9", "A3": "4"})
+    post_answers(
+        client,
+        point.token,
+        t,
+        csrf,
+        {"S1": "2", "B4.3": "5", "E1": ["2", "4"], "C1": "Tốt", "policy_group": "G9", "A3": "4"},
+    )
     out = tmp_path / "responses.csv"
     result = runner.invoke(args=["sipas", "export-responses", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -101,7 +108,9 @@ def test_export_of_one_period_only(runner, db, tmp_path):
     runner.invoke(args=["sipas", "seed-demo", "--responses", "300"])
     out = tmp_path / "p.csv"
     period = db.session.scalars(select(Period).where(Period.is_open.is_(True))).one()
-    expected = db.session.scalar(select(func.count()).select_from(Response).where(Response.period_id == period.id))
+    expected = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.period_id == period.id)
+    )
     result = runner.invoke(args=["sipas", "export-responses", "--period", period.code, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert len(read_responses(out, load_instrument("sipas-2025"))) == expected > 0

@@ -1,0 +1,61 @@
+# SIPAS platform — the commands a newcomer needs (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export SIPAS_BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: demo serve test bench lint format translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## demo: install, migrate, seed the demo province once, print the counters' URLs, serve
+demo: $(VENV)/.runtime
+	$(FLASK) sipas init
+	$(FLASK) sipas seed-demo
+	@echo
+	@echo "Survey URL of each demo counter:"
+	@$(FLASK) sipas tokens
+	@$(FLASK) sipas demo-login
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops; data stays in instance/)"
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+## test: install what the tests need (apt + pip) and run the whole suite on SQLite and PostgreSQL
+test: $(VENV)/.dev
+	scripts/system-deps.sh
+	scripts/test.sh
+
+## bench: benchmarks with their figures (submit throughput, analysis at 1M responses)
+bench: $(VENV)/.dev
+	$(BIN)/python bench/submit.py
+	$(BIN)/python bench/analysis.py
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## translations: refresh the message catalogue after changing UI strings
+translations: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o survey/translations/messages.pot .
+	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations -l vi
+	$(BIN)/pybabel compile -d survey/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
