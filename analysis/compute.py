@@ -7,13 +7,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.answers import rating_answers
 from analysis.drivers import priorities
 from analysis.errors import AnalysisError
 from analysis.estimate import estimate_all
 from analysis.groups import group_codes
 from analysis.instrument import Instrument
 from analysis.linearise import make_design
-from analysis.quality import FLAGS, flag_responses
+from analysis.quality import FLAGS, flags_with_answers
 from analysis.reference import BASELINE, NATIONAL
 from analysis.reliability import cronbach_alpha
 from analysis.report import build_groups
@@ -40,6 +41,17 @@ def _check(
     missing = [i.code for i in instrument.index_items if i.code not in df]
     if missing:
         raise AnalysisError(f"column {missing[0]}: index item missing from the responses")
+
+
+def _subset(df, answers, keep, by_cols, weight, cluster, strata, counts):
+    """The kept responses: only the columns the design needs are copied, never the whole frame."""
+    if keep.all():
+        return df, answers
+    needed = {*by_cols, weight, cluster, strata, "submitted_at"} - {None}
+    if counts is not None:
+        needed |= {c for c in counts.columns if c != "dossiers"}
+    columns = [c for c in df.columns if c in needed]
+    return df.loc[keep, columns], answers.take(keep)
 
 
 def _weights(frame: pd.DataFrame, weight: str | None, counts: pd.DataFrame | None):
@@ -100,19 +112,20 @@ def compute_indices(
     """
     by_cols = _as_tuple(by)
     _check(df, instrument, confidence, {"weight": weight, "cluster": cluster, "strata": strata})
-    flags = flag_responses(df, instrument, opening_hours)
+    answers = rating_answers(df, instrument)
+    flags = flags_with_answers(df, answers, opening_hours)
     keep = np.ones(len(df), dtype=bool) if include_flagged else (flags == "").to_numpy()
-    frame = df[keep] if not keep.all() else df
+    frame, kept = _subset(df, answers, keep, by_cols, weight, cluster, strata, counts)
     group, keys = group_codes(frame, by_cols)
     w, weighting = _weights(frame, weight, counts)
     stratum = frame[strata] if strata else (pd.Series(group, index=frame.index) if by_cols else None)
     design = make_design(group, len(keys), stratum, frame[cluster] if cluster else None)
-    est = estimate_all(frame, instrument, w, design)
+    est = estimate_all(kept, instrument, w, design)
     all_group, all_keys = group_codes(df, by_cols)
     shown = keys if by_cols else []
     quality = _quality(flags, all_group, all_keys, shown, include_flagged)
-    ranked = priorities(frame, instrument, group, len(keys), est, confidence)
-    alpha = cronbach_alpha(frame, instrument, group, len(keys), confidence)
+    ranked = priorities(kept, instrument, group, len(keys), est)
+    alpha = cronbach_alpha(kept, instrument, group, len(keys), confidence)
     groups = build_groups(est, [{}, *shown], confidence, baseline, quality, ranked, alpha)
     return IndexResult(
         instrument=instrument.id,

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from analysis.estimate import Estimates, answer_codes
+from analysis.answers import Answers
+from analysis.estimate import Estimates
 from analysis.instrument import Instrument
 
 __all__ = ["DriverTable", "MIN_OWN_RESPONSES", "TOP", "priorities", "spearman_from_table"]
@@ -56,33 +56,29 @@ def spearman_from_table(table: np.ndarray) -> np.ndarray:
     return np.divide(cov, denom, out=np.full(cov.shape, np.nan), where=denom > 0)
 
 
-def _tables(frame: pd.DataFrame, instrument: Instrument, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Item × outcome counts of valid answer pairs: shape (domains, items, V, V)."""
-    outcome = instrument.items[instrument.outcome]
-    levels = sorted(outcome.scale.valid)
-    lut = np.full(int(max(max(levels), 0)) + 2, -1)
-    lut[levels] = np.arange(len(levels))
-    b = lut[np.clip(answer_codes(frame, outcome.code), -1, len(lut) - 2)]
-    size = len(levels)
+def _tables(answers: Answers, instrument: Instrument, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Item × outcome counts of valid answer pairs: shape (domains, items, V, V).
+
+    Codes are used as table positions (valid codes of the 5-point scale are 1..5); pairs with
+    an invalid answer go to a spare last bin that is dropped.
+    """
+    b_col = answers.index(instrument.outcome)
+    size = int(max(instrument.items[instrument.outcome].scale.valid)) + 1
+    total = n_groups * size * size
+    b_ok = answers.valid(b_col)
+    base = np.where(b_ok, group * size * size + answers.codes[:, b_col], total)
     out = np.zeros((n_groups + 1, len(instrument.index_items), size, size))
     for q, item in enumerate(instrument.index_items):
-        a = answer_codes(frame, item.code)
-        a = np.where(np.isin(a, levels), np.searchsorted(levels, a), -1)
-        pair = (a >= 0) & (b >= 0)
-        cell = (group * size + a) * size + b
-        counts = np.bincount(cell[pair], minlength=n_groups * size * size)
+        k = answers.index(item.code)
+        cell = np.where(answers.valid(k), base + answers.codes[:, k].astype(np.int64) * size, total)
+        counts = np.bincount(np.minimum(cell, total), minlength=total + 1)[:total]
         out[1:, q] = counts.reshape(n_groups, size, size)
     out[0] = out[1:].sum(axis=0)
     return out
 
 
 def priorities(
-    frame: pd.DataFrame,
-    instrument: Instrument,
-    group: np.ndarray,
-    n_groups: int,
-    est: Estimates,
-    confidence: float,
+    answers: Answers, instrument: Instrument, group: np.ndarray, n_groups: int, est: Estimates
 ) -> DriverTable:
     """Importance and priority score of every index item in every domain.
 
@@ -93,10 +89,10 @@ def priorities(
     """
     items = tuple(i.code for i in instrument.index_items)
     shape = (n_groups + 1, len(items))
-    if instrument.outcome is None or instrument.outcome not in frame:
+    if instrument.outcome is None or instrument.outcome not in answers.columns:
         return DriverTable(items, np.full(shape, np.nan), np.full(shape, np.nan), np.ones(shape[0], bool))
-    rho = spearman_from_table(_tables(frame, instrument, group, n_groups))
-    sizes = np.concatenate([[len(group)], np.bincount(group, minlength=n_groups)])
+    rho = spearman_from_table(_tables(answers, instrument, group, n_groups))
+    sizes = np.concatenate([[len(group)], np.bincount(group, minlength=n_groups)[:n_groups]])
     own = sizes >= MIN_OWN_RESPONSES
     own[0] = True
     importance = np.where(own[:, None], rho, rho[0][None, :])

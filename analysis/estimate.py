@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from analysis.answers import Answers
 from analysis.chain import chain_coefficients
 from analysis.instrument import Instrument
 from analysis.linearise import Design, Moments, cell_totals, domain_moments
 
-__all__ = ["Estimates", "answer_codes", "estimate_all"]
+__all__ = ["Estimates", "estimate_all"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,6 @@ class Estimates:
     cov: np.ndarray
 
 
-def answer_codes(frame: pd.DataFrame, code: str) -> np.ndarray:
-    """An item's answers as int16 with -1 for empty (no per-row Python)."""
-    col = frame[code]
-    if col.dtype.kind == "f":
-        return np.where(np.isnan(col.to_numpy()), -1, col.to_numpy()).astype(np.int16)
-    return col.to_numpy(dtype=np.int16, na_value=-1)
-
-
 def _members(instrument: Instrument) -> np.ndarray:
     """Which items (columns) feed each non-item estimate (rows): elements, service, policy, sipas."""
     items = [i.code for i in instrument.index_items]
@@ -55,25 +47,34 @@ def _sub_elements(instrument: Instrument, sub: str) -> set[str]:
     return {e.code for e in instrument.subindex_elements(sub)}
 
 
-def _aggregate(frame: pd.DataFrame, instrument: Instrument, weight: np.ndarray, design: Design):
-    """The single pass over responses: per cell Σ w·sat_q, Σ w·valid_q; per group valid counts."""
+def _aggregate(answers: Answers, instrument: Instrument, weight: np.ndarray, design: Design):
+    """The single pass over responses: per cell Σ w·sat_q, Σ w·valid_q; per group valid counts.
+
+    Per item one weighted bincount over (cell, answer code) gives the weighted count of every
+    code in every cell; the satisfied and valid sums are then read off that small table.
+    """
     cell, cell_group, cell_stratum, cell_cluster = cell_totals(design)
     items = instrument.index_items
-    n_cells = len(cell_group)
+    n_cells, width = len(cell_group), answers.valid_table.shape[1]
     y = np.empty((n_cells, len(items)))
     x = np.empty((n_cells, len(items)))
     members = _members(instrument)
     n_item = np.empty((design.n_groups, len(items)), dtype=np.int64)
     any_valid = np.zeros((members.shape[0], len(cell)), dtype=bool)
+    cell_base, group_base = cell * width + 1, design.group * width + 1
     for q, item in enumerate(items):
-        codes = answer_codes(frame, item.code)
-        valid = np.isin(codes, sorted(item.scale.valid))
-        sat = np.isin(codes, sorted(item.scale.satisfied))
-        y[:, q] = np.bincount(cell, weights=weight * sat, minlength=n_cells)
-        x[:, q] = np.bincount(cell, weights=weight * valid, minlength=n_cells)
-        n_item[:, q] = np.bincount(design.group, weights=valid, minlength=design.n_groups)
-        any_valid[members[:, q]] |= valid
-    n_rest = np.stack([np.bincount(design.group, weights=a, minlength=design.n_groups) for a in any_valid], 1)
+        k = answers.index(item.code)
+        code = answers.codes[:, k]
+        table = np.bincount(cell_base + code, weights=weight, minlength=n_cells * width)
+        table = table[: n_cells * width].reshape(n_cells, width)
+        y[:, q] = table @ answers.satisfied_table[k]
+        x[:, q] = table @ answers.valid_table[k]
+        counts = np.bincount(group_base + code, minlength=design.n_groups * width)[: design.n_groups * width]
+        n_item[:, q] = counts.reshape(design.n_groups, width) @ answers.valid_table[k].astype(np.int64)
+        any_valid[members[:, q]] |= answers.valid(k)
+    n_rest = np.stack(
+        [np.bincount(design.group[a], minlength=design.n_groups)[: design.n_groups] for a in any_valid], 1
+    ).reshape(design.n_groups, len(any_valid))
     counts = np.concatenate([n_item, n_rest.astype(np.int64)], axis=1)
     return y, x, (cell_group, cell_stratum, cell_cluster), counts
 
@@ -95,9 +96,7 @@ def _overall(y: np.ndarray, x: np.ndarray, cells, design: Design) -> Moments:
     return domain_moments(y, x, zeros, cell_stratum, 1, design.clusters_per_stratum)
 
 
-def estimate_all(
-    frame: pd.DataFrame, instrument: Instrument, weight: np.ndarray, design: Design
-) -> Estimates:
+def estimate_all(answers: Answers, instrument: Instrument, weight: np.ndarray, design: Design) -> Estimates:
     """Every estimate for the whole selection (row 0) and each group (rows 1..G).
 
     Notes
@@ -105,7 +104,7 @@ def estimate_all(
     ``value = c·S`` and ``se = sqrt(cᵀ V c)`` with ``c`` from :func:`chain_coefficients`;
     a null estimate (chain undefined) has NaN value and se.
     """
-    y, x, cells, counts = _aggregate(frame, instrument, weight, design)
+    y, x, cells, counts = _aggregate(answers, instrument, weight, design)
     overall = _overall(y, x, cells, design)
     groups = domain_moments(y, x, cells[0], cells[1], design.n_groups, design.clusters_per_stratum)
     del y, x

@@ -98,9 +98,10 @@ def _weighted_gram(z: np.ndarray, cell_group: np.ndarray, scale: np.ndarray, n_g
 
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    return np.stack(
-        [np.bincount(codes, weights=values[:, j], minlength=size) for j in range(values.shape[1])], 1
-    )
+    out = np.zeros((size, values.shape[1]))
+    for j in range(values.shape[1]):  # per item column; bincount is a C loop over the rows
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=size)[:size]
+    return out
 
 
 def domain_moments(

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.estimate import answer_codes
+from analysis.answers import Answers, rating_answers
 from analysis.hours import is_open, parse_opening_hours
 from analysis.instrument import Instrument
 
-__all__ = ["FLAGS", "flag_counts", "flag_responses"]
+__all__ = ["FLAGS", "flag_counts", "flag_responses", "flags_with_answers"]
 
 FLAGS = ("speeder", "straightliner", "burst", "after_hours")
 SPEEDER_SECONDS = 20.0
@@ -22,16 +22,6 @@ SPEEDER_MIN_ITEMS = 10
 STRAIGHTLINE_MIN_ITEMS = 8
 BURST_SIZE = 5
 BURST_WINDOW = pd.Timedelta(minutes=10)
-
-
-def _rating_block(df: pd.DataFrame, instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
-    """Rating answers (items on a scale with satisfied codes, B0 included) and their validity."""
-    items = [
-        i for i in instrument.items.values() if i.scale is not None and i.scale.satisfied and i.code in df
-    ]
-    codes = np.column_stack([answer_codes(df, i.code) for i in items]) if items else np.empty((len(df), 0))
-    valid = np.column_stack([np.isin(codes[:, k], sorted(i.scale.valid)) for k, i in enumerate(items)])
-    return codes, valid.reshape(codes.shape)
 
 
 def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
@@ -42,7 +32,7 @@ def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
 
 def _straightliner(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """At least 8 rating answers on the 1-5 scale, all the same code."""
-    low = np.where(valid, codes, np.iinfo(np.int16).max).min(axis=1, initial=np.iinfo(np.int16).max)
+    low = np.where(valid, codes, np.iinfo(np.int8).max).min(axis=1, initial=np.iinfo(np.int8).max)
     high = np.where(valid, codes, -1).max(axis=1, initial=-1)
     return (valid.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
 
@@ -95,12 +85,21 @@ def flag_responses(
     """Data-quality flags per response as ';'-joined text ('' = clean), aligned with ``df``.
 
     Flags already in the ``flags`` column are kept (union). ``opening_hours`` maps a point_code
-    to its opening-hours text (see :func:`analysis.hours.parse_opening_hours`).
+    to its opening-hours text (see :func:`analysis.hours.parse_opening_hours`). Rules (METHOD
+    §4): speeder = under 20 s with ≥ 10 rating items answered; straightliner = ≥ 8 answers on
+    the 1-5 scale all equal; burst = ≥ 5 responses of one device at one point within 10 minutes
+    (all but the first); after_hours = outside the point's opening hours.
     """
-    codes, valid = _rating_block(df, instrument)
+    return flags_with_answers(df, rating_answers(df, instrument), opening_hours)
+
+
+def flags_with_answers(
+    df: pd.DataFrame, answers: Answers, opening_hours: Mapping[str, str] | None = None
+) -> pd.Series:
+    """:func:`flag_responses` on answers already extracted (the index computation has them)."""
     found = {
-        "speeder": _speeder(df, codes),
-        "straightliner": _straightliner(codes, valid),
+        "speeder": _speeder(df, answers.codes),
+        "straightliner": _straightliner(answers.codes, answers.valid_matrix()),
         "burst": _burst(df),
         "after_hours": _after_hours(df, opening_hours),
     }

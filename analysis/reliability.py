@@ -8,10 +8,9 @@ complete cases on their own).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-from analysis.estimate import answer_codes
+from analysis.answers import Answers
 from analysis.instrument import Instrument
 from analysis.results import Alpha
 
@@ -45,29 +44,32 @@ def feldt_interval(
     return low, high
 
 
-def _blocks(frame: pd.DataFrame, instrument: Instrument) -> dict[str, np.ndarray]:
-    """Answer matrices (n × k, NaN where not on the valid scale) per element with ≥ 2 items."""
+def _blocks(answers: Answers, instrument: Instrument) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per element with ≥ 2 items: answer codes (n × k) and whether the row is a complete case."""
     out = {}
     for element in instrument.subindex_elements("service"):
-        items = instrument.element_items(element.code)
-        if len(items) >= 2:
-            out[element.code] = np.column_stack([_valid(frame, i) for i in items])
+        cols = [answers.index(i.code) for i in instrument.element_items(element.code)]
+        if len(cols) >= 2:
+            complete = np.logical_and.reduce([answers.valid(k) for k in cols])
+            out[element.code] = (answers.codes[:, cols], complete)
     policy = instrument.subindex_elements("policy")
     if len(policy) >= 2:
-        cols = [np.fmax.reduce([_valid(frame, i) for i in instrument.element_items(e.code)]) for e in policy]
-        out["policy"] = np.column_stack(cols)
+        codes, valid = [], []
+        for e in policy:  # one group per respondent: the element's answer is its one valid group item
+            cols = [answers.index(i.code) for i in instrument.element_items(e.code)]
+            ok = np.column_stack([answers.valid(k) for k in cols])
+            codes.append(np.where(ok, answers.codes[:, cols], -1).max(axis=1))
+            valid.append(ok.any(axis=1))
+        out["policy"] = (np.column_stack(codes), np.logical_and.reduce(valid))
     return out
 
 
-def _valid(frame: pd.DataFrame, item) -> np.ndarray:
-    codes = answer_codes(frame, item.code)
-    return np.where(np.isin(codes, sorted(item.scale.valid)), codes, np.nan).astype(float)
-
-
-def _group_cov(x: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def _group_cov(
+    codes: np.ndarray, complete: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per domain (0 = all) complete-case count and sample covariance matrix, from sums."""
-    complete = ~np.isnan(x).any(axis=1)
-    g, v = group[complete], x[complete]
+    g, v = group[complete], codes[complete].astype(float)
+    x = codes
     k = x.shape[1]
     n = np.bincount(g, minlength=n_groups).astype(float)
     s1 = np.stack([np.bincount(g, weights=v[:, j], minlength=n_groups) for j in range(k)], 1)
@@ -84,7 +86,7 @@ def _group_cov(x: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndar
 
 
 def cronbach_alpha(
-    frame: pd.DataFrame, instrument: Instrument, group: np.ndarray, n_groups: int, confidence: float = 0.95
+    answers: Answers, instrument: Instrument, group: np.ndarray, n_groups: int, confidence: float = 0.95
 ) -> list[dict[str, Alpha]]:
     """Alpha per element for the whole selection (index 0) and each group.
 
@@ -92,8 +94,8 @@ def cronbach_alpha(
     ``low_alpha`` below 0.6.
     """
     out: list[dict[str, Alpha]] = [{} for _ in range(n_groups + 1)]
-    for code, x in _blocks(frame, instrument).items():
-        n, cov = _group_cov(x, group, n_groups)
+    for code, (x, complete) in _blocks(answers, instrument).items():
+        n, cov = _group_cov(x, complete, group, n_groups)
         k = x.shape[1]
         alpha = alpha_from_cov(cov)
         ok = (n >= 3) & ~np.isnan(alpha)

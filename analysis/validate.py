@@ -58,6 +58,8 @@ def _text(col: pd.Series) -> pd.Series:
         codes, uniques = pd.factorize(col, use_na_sentinel=False)
         cells = np.asarray([_cell_text(v) for v in uniques] + [""], dtype=object)
         return pd.Series(cells[codes], index=col.index, dtype="str")
+    if col.dtype == "str":  # straight from the CSV parser: only empty cells to fill
+        return col.fillna("") if col.hasnans else col
     return col.astype("str").where(col.notna(), "").str.strip()
 
 
@@ -101,7 +103,21 @@ def _parse_times(col: pd.Series) -> pd.Series:
     return parsed
 
 
+def _int_codes(col: pd.Series, item: Item) -> pd.Series:
+    """Already-integer answers (the CSV fast path): only the scale check is left."""
+    values = col.to_numpy(dtype=np.int32, na_value=np.iinfo(np.int32).min)
+    answered = values != np.iinfo(np.int32).min
+    bad = answered & ~np.isin(values, sorted(item.scale.codes) if item.scale else [])
+    if bad.any():
+        pos = _first(bad)
+        codes = ", ".join(str(c) for c in sorted(item.scale.codes)) if item.scale else ""
+        raise _fail(pos, item.code, f"{values[pos]} is not a code of {item.code} ({codes})")
+    return col.astype("Int16")
+
+
 def _codes(col: pd.Series, item: Item) -> pd.Series:
+    if col.dtype.kind in "iu" and isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+        return _int_codes(col, item)
     num = _numbers(col, item.code)
     values = num.to_numpy()
     answered = ~np.isnan(values)
