@@ -8,7 +8,7 @@ complete cases on their own).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from analysis.answers import Answers
 from analysis.instrument import Instrument
@@ -39,8 +39,8 @@ def feldt_interval(
     df1 = np.maximum(n - 1.0, 1.0)
     df2 = df1 * (k - 1)
     gamma = 1.0 - confidence
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - gamma / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(gamma / 2.0, df1, df2)
+    low = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, 1.0 - gamma / 2.0)
+    high = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, gamma / 2.0)
     return low, high
 
 

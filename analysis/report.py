@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from analysis.drivers import TOP, DriverTable
 from analysis.estimate import Estimates
@@ -27,7 +27,7 @@ def compare(estimate: Estimate, reference: float) -> Comparison:
     if not estimate.se:
         return Comparison(reference, diff, None, None)
     z = diff / estimate.se
-    return Comparison(reference, diff, z, float(2.0 * stats.norm.sf(abs(z))))
+    return Comparison(reference, diff, z, float(2.0 * special.ndtr(-abs(z))))
 
 
 def needed_responses(estimate: Estimate, n: int, target: float = TARGET_HALF_WIDTH) -> int | None:

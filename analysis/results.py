@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "Alpha",
@@ -33,7 +33,7 @@ class ConfidenceInterval(NamedTuple):
 
 def z_value(confidence: float) -> float:
     """The two-sided normal quantile ``z_{(1+confidence)/2}``."""
-    return float(stats.norm.ppf((1.0 + confidence) / 2.0))
+    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 @dataclass(frozen=True)

@@ -105,9 +105,12 @@ def _parse_times(col: pd.Series) -> pd.Series:
 
 def _int_codes(col: pd.Series, item: Item) -> pd.Series:
     """Already-integer answers (the CSV fast path): only the scale check is left."""
-    values = col.to_numpy(dtype=np.int32, na_value=np.iinfo(np.int32).min)
-    answered = values != np.iinfo(np.int32).min
-    bad = answered & ~np.isin(values, sorted(item.scale.codes) if item.scale else [])
+    values = col.to_numpy(dtype=np.int32, na_value=0)
+    codes = [c for c in (item.scale.codes if item.scale else ()) if c >= 0]
+    allowed = np.zeros(max(codes, default=0) + 1, dtype=bool)
+    allowed[codes] = True
+    inside = (values >= 0) & (values < len(allowed))
+    bad = ~col.isna().to_numpy() & ~(inside & allowed[np.where(inside, values, 0)])
     if bad.any():
         pos = _first(bad)
         codes = ", ".join(str(c) for c in sorted(item.scale.codes)) if item.scale else ""
