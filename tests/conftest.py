@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -73,6 +74,18 @@ def postgres_url(worker_id: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, a request made while a test holds an app context would share that
+    context's `g` and database session with the test and with every other client.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The app on a clean, migrated database of each kind."""
@@ -83,6 +96,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     else:
         url = request.getfixturevalue("postgres_url")
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         _db.session.remove()

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
 __all__ = ["COOKIE", "device_hash", "ensure_cookie", "rate_limit_key"]
 
@@ -34,8 +34,7 @@ def device_hash() -> str | None:
 
 def ensure_cookie(response: Response) -> Response:
     """Give a device without one its random cookie (one year)."""
-    if _device_id() is None and not g.get("device_cookie_set"):
-        g.device_cookie_set = True
+    if _device_id() is None:
         response.set_cookie(
             COOKIE,
             secrets.token_urlsafe(16),

@@ -73,7 +73,8 @@ def survey(token: str):  # type: ignore[no-untyped-def]
 
 
 def _submit_limit() -> str:
-    return "20 per minute" if rate_limit_key().startswith("device:") else "300 per minute"
+    per = "DEVICE" if rate_limit_key().startswith("device:") else "ADDRESS"
+    return str(current_app.config[f"SURVEY_LIMIT_PER_{per}"])
 
 
 @bp.post("/s/<token>")
