@@ -94,7 +94,7 @@ def is_open(hours: OpeningHours, times: pd.Series) -> pd.Series:
     (no evidence against it).
     """
     stamp = pd.to_datetime(times)
-    day = stamp.dt.dayofweek.to_numpy()
+    day = stamp.dt.day_of_week.to_numpy()
     minute = (stamp.dt.hour * 60 + stamp.dt.minute + stamp.dt.second / 60.0).to_numpy()
     inside = stamp.isna().to_numpy().copy()
     for weekday, intervals in hours.days.items():

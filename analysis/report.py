@@ -60,7 +60,7 @@ def _ranks(est: Estimates, confidence: float) -> list[RankRange | None]:
     m = est.codes.index("sipas")
     value = est.value[1:, m]
     half = z_value(confidence) * est.se[1:, m]
-    low, high = value - half, value + half
+    low, high = np.clip(value - half, 0.0, 100.0), np.clip(value + half, 0.0, 100.0)
     ok = ~np.isnan(value)
     total = int(ok.sum())
     out: list[RankRange | None] = [None]

@@ -1,0 +1,126 @@
+"""Data-quality flags (METHOD §4) and opening hours."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from analysis_fixtures import frame, full_row
+
+from analysis.compute import compute_indices
+from analysis.errors import DataError
+from analysis.hours import is_open, parse_opening_hours
+from analysis.quality import flag_responses
+
+VARIED = {
+    "B1.1": 4,
+    "B1.2": 5,
+    "B1.3": 3,
+    "B2.1": 4,
+    "B2.2": 2,
+    "B2.3": 5,
+    "B2.4": 4,
+    "B3.1": 5,
+    "B3.2": 4,
+    "B3.3": 3,
+}
+
+
+def test_speeder_needs_short_time_and_ten_answers(instrument):
+    """Under 20 s with 10 answers is a speeder; 19 s with 3 answers or 25 s with 10 is not."""
+    rows = [
+        VARIED | {"duration_s": 15},
+        {"B1.1": 4, "B1.2": 5, "B1.3": 3, "duration_s": 19},
+        VARIED | {"duration_s": 25},
+    ]
+    assert flag_responses(frame(instrument, rows), instrument).tolist() == ["speeder", "", ""]
+
+
+def test_straightliner_needs_eight_identical_valid_answers(instrument):
+    """Eight 4s is straightlining; seven 4s, or eight answers with one different, is not."""
+    same = {code: 4 for code in list(VARIED)[:8]}
+    rows = [same, dict(list(same.items())[:7]), same | {"B1.1": 5}, same | {"B0": 9}]
+    assert flag_responses(frame(instrument, rows), instrument).tolist() == [
+        "straightliner",
+        "",
+        "",
+        "straightliner",
+    ]
+
+
+def test_burst_flags_all_but_the_first(instrument):
+    """Five responses of one device at one point within 10 minutes: the last four are flagged."""
+    times = ["09:00", "09:02", "09:04", "09:06", "09:09", "11:00"]
+    rows = [
+        {"B1.1": 4, "device_hash": "d1", "point_code": "P1", "submitted_at": f"2025-07-01T{t}:00"}
+        for t in times
+    ]
+    rows.append({"B1.1": 4, "device_hash": "d2", "point_code": "P1", "submitted_at": "2025-07-01T09:03:00"})
+    flags = flag_responses(frame(instrument, rows), instrument).tolist()
+    assert flags == ["", "burst", "burst", "burst", "burst", "", ""]
+
+
+def test_four_in_a_row_is_not_a_burst(instrument):
+    """Four responses of one device within minutes are not enough."""
+    rows = [{"B1.1": 4, "device_hash": "d1", "submitted_at": f"2025-07-01T09:0{k}:00"} for k in range(4)]
+    assert set(flag_responses(frame(instrument, rows), instrument)) == {""}
+
+
+def test_after_hours_uses_the_point_hours(instrument):
+    """A Sunday or 12:00 submission is after hours at a point open mon-fri mornings and afternoons."""
+    rows = [
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T08:00:00"},  # Tuesday morning
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T12:00:00"},
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-06T09:00:00"},  # Sunday
+        {"B1.1": 4, "point_code": "P2", "submitted_at": "2025-07-06T09:00:00"},  # no hours known
+    ]
+    hours = {"P1": "mon-fri 07:00-11:30,13:30-17:00; sat 07:30-11:30"}
+    flags = flag_responses(frame(instrument, rows), instrument, hours).tolist()
+    assert flags == ["", "after_hours", "after_hours", ""]
+
+
+def test_existing_flags_are_kept(instrument):
+    """Flags already in the file are united with the computed ones."""
+    rows = [VARIED | {"duration_s": 5, "flags": "manual_check"}, {"B1.1": 4, "flags": "manual_check"}]
+    assert flag_responses(frame(instrument, rows), instrument).tolist() == [
+        "speeder;manual_check",
+        "manual_check",
+    ]
+
+
+def test_flagged_responses_are_excluded_and_counted(instrument):
+    """By default a flagged response leaves the indices and is counted; --include-flagged keeps it."""
+    rows = [{"B1.1": 5}, {"B1.1": 1}, VARIED | {"B1.1": 1, "duration_s": 3}]
+    df = frame(instrument, rows)
+    result = compute_indices(df, instrument)
+    assert result.group().items["B1.1"].value == 50.0
+    assert result.quality["speeder"] == 1 and result.quality["excluded"] == 1
+    assert result.group().n == 2
+    kept = compute_indices(df, instrument, include_flagged=True)
+    assert kept.group().items["B1.1"].n == 3 and kept.quality["excluded"] == 0
+
+
+def test_parse_opening_hours():
+    """Day ranges, single days and several intervals per day are understood."""
+    hours = parse_opening_hours("mon-fri 07:00-11:30,13:30-17:00; sat 07:30-11:30")
+    assert hours.days[0] == ((420, 690), (810, 1020))
+    assert hours.days[5] == ((450, 690),)
+    assert 6 not in hours.days
+
+
+@pytest.mark.parametrize("text", ["mon-fry 07:00-11:00", "mon 7h-11h", "mon 11:00-07:00", ""])
+def test_bad_opening_hours_name_the_text(text):
+    """Unparsable opening hours raise a DataError quoting the text."""
+    with pytest.raises(DataError, match="opening hours"):
+        parse_opening_hours(text)
+
+
+def test_is_open_is_vectorised_over_a_series():
+    """is_open answers for every timestamp of a Series at once; the end of an interval is closed."""
+    hours = parse_opening_hours("mon-fri 07:00-11:30")
+    times = pd.Series(pd.to_datetime(["2025-07-01 07:00", "2025-07-01 11:30", "2025-07-05 08:00"]))
+    assert is_open(hours, times).tolist() == [True, False, False]
+
+
+def test_full_rows_are_straightliners(instrument):
+    """A response with the same answer everywhere is flagged (the fixture rows are uniform)."""
+    assert flag_responses(frame(instrument, [full_row(5, 5)]), instrument).tolist() == ["straightliner"]
