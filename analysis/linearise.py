@@ -67,7 +67,7 @@ def make_design(
         own = (cluster.astype("str") == "").to_numpy()
         c_raw = np.where(own, c_raw.max(initial=0) + 1 + np.arange(n), c_raw)
     c = pd.factorize(h * (np.int64(c_raw.max(initial=0)) + n + 1) + c_raw, sort=True)[0].astype(np.int64)
-    n_strata = int(h.max(initial=-1)) + 1
+    n_strata = max(int(h.max(initial=-1)) + 1, 1)
     first = np.zeros(int(c.max(initial=-1)) + 1, dtype=np.int64)
     first[c] = h
     per_stratum = np.bincount(first, minlength=n_strata)
@@ -133,7 +133,7 @@ def domain_moments(
     gram = _weighted_gram(z, cell_group, f_h[cell_stratum], n_groups)
     n_strata = len(n_h)
     gh = cell_group * n_strata + cell_stratum
-    s = _group_sum(gh, z, n_groups * n_strata).reshape(n_groups, n_strata, -1)
+    s = _group_sum(gh, z, n_groups * n_strata).reshape(n_groups, n_strata, z.shape[1])
     s *= np.sqrt(np.divide(f_h, n_h, out=np.zeros_like(n_h), where=n_h > 0))[None, :, None]
     cov = gram - np.einsum("ghq,ghr->gqr", s, s)
     present = np.zeros((n_groups, n_strata), dtype=bool)

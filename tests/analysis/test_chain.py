@@ -132,3 +132,12 @@ def test_confidence_interval_is_clipped(instrument):
     group = compute_indices(frame(instrument, rows), instrument).group()
     low, high = group.elements["B1"].confidence_interval()
     assert high <= 100.0 and low >= 0.0
+
+
+def test_no_responses_give_nulls_not_errors(instrument):
+    """An empty selection yields null estimates with flags, not zeros or a crash."""
+    df = frame(instrument, [{"B1.1": 4}]).iloc[:0]
+    result = compute_indices(df, instrument, by="unit_code")
+    assert len(result.groups) == 1
+    assert result.group().sipas.value is None and result.group().n == 0
+    assert "small_sample" in result.group().flags

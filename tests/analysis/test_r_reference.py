@@ -102,3 +102,23 @@ def test_unit_report_equals_province_run(survey, instrument):
         mine, theirs = _lookup(alone, code), _lookup(province, code)
         assert mine.value == pytest.approx(theirs.value, abs=1e-9, nan_ok=True)
         assert mine.se == pytest.approx(theirs.se, abs=1e-9, nan_ok=True)
+
+
+def test_cli_json_equals_r(capsys):
+    """The documented command's JSON carries R's values and SEs for every group and estimate."""
+    import json
+
+    from analysis.cli import main
+
+    args = ["compute", str(DATA / "survey.csv"), "--by", "unit_code", "--cluster", "point_code"]
+    assert main([*args, "--weight", "weight", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for (domain, code), (value, se) in R.CLUSTERED_BY_UNIT.items():
+        group = next(g for g in doc["groups"] if g["key"] == ({"unit_code": domain} if domain else {}))
+        entry = (
+            group[code]
+            if code in ("sipas", "policy", "service")
+            else {**group["elements"], **group["items"]}[code]
+        )
+        assert math.isclose(entry["value"], value, abs_tol=VALUE_TOL)
+        assert math.isclose(entry["se"], se, abs_tol=SE_TOL) or abs(entry["se"] ** 2 - se**2) <= VAR_TOL

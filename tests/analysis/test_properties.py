@@ -1,0 +1,103 @@
+"""Properties that must hold for any data (hypothesis)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.compute import compute_indices
+from analysis.instrument import load_instrument
+from analysis.interchange import validate_frame
+
+INSTRUMENT = load_instrument("sipas-2025")
+ITEMS = ["B1.1", "B1.2", "B2.1", "B3.1", "B4.1", "B5.1", "A1.G1", "A1.G2", "A2.G1", "A3.G1", "A4.G1"]
+ANSWER = st.sampled_from([None, 1, 2, 3, 4, 5, 9])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def responses(draw) -> pd.DataFrame:
+    """A small valid frame: 1-30 responses over up to 3 units and 4 points, random weights."""
+    n = draw(st.integers(1, 24))
+    rows = []
+    for k in range(n):
+        row = {code: draw(ANSWER) for code in ITEMS}
+        group = draw(st.sampled_from(["G1", "G2"]))
+        for code in ITEMS:
+            if code.startswith("A") and not code.endswith(group):
+                row[code] = None
+        row["S1"] = 2 if row["B4.1"] is not None else draw(st.sampled_from([1, 2, 3]))
+        row.update(
+            response_id=f"r{k}",
+            submitted_at="2025-07-01T09:00:00",
+            unit_code=draw(st.sampled_from(["U1", "U2", "U3"])),
+            point_code=draw(st.sampled_from(["P1", "P2", "P3", "P4"])),
+            channel="qr",
+            weight=draw(st.floats(0.1, 5.0)),
+        )
+        rows.append(row)
+    return validate_frame(pd.DataFrame(rows), INSTRUMENT)
+
+
+def _estimates(result):
+    for group in result.groups:
+        yield from (group.sipas, group.policy, group.service, *group.elements.values(), *group.items.values())
+
+
+def _values(result):
+    return [(e.value, e.se) for e in _estimates(result)]
+
+
+OPTIONS = {"by": "unit_code", "cluster": "point_code", "weight": "weight", "include_flagged": True}
+
+
+@SETTINGS
+@given(responses())
+def test_indices_stay_within_0_and_100(df):
+    """Every estimate and interval lies in [0, 100]."""
+    for e in _estimates(compute_indices(df, INSTRUMENT, **OPTIONS)):
+        if e.value is not None:
+            low, high = e.confidence_interval()
+            assert 0 <= low <= e.value <= high <= 100 and e.se >= 0
+
+
+@SETTINGS
+@given(responses(), st.randoms(use_true_random=False))
+def test_permuting_rows_changes_nothing(df, rnd):
+    """The order of the responses does not matter."""
+    order = list(range(len(df)))
+    rnd.shuffle(order)
+    before = _values(compute_indices(df, INSTRUMENT, **OPTIONS))
+    after = _values(compute_indices(df.iloc[order], INSTRUMENT, **OPTIONS))
+    for (v1, s1), (v2, s2) in zip(before, after, strict=True):
+        assert (v1 is None) == (v2 is None)
+        if v1 is not None:
+            assert math.isclose(v1, v2, abs_tol=1e-9) and math.isclose(s1, s2, abs_tol=1e-9)
+
+
+@SETTINGS
+@given(responses(), st.floats(0.01, 100.0))
+def test_scaling_all_weights_changes_no_value(df, factor):
+    """Multiplying every weight by the same factor changes no value and no SE."""
+    scaled = df.assign(weight=df["weight"] * factor)
+    before = _values(compute_indices(df, INSTRUMENT, **OPTIONS))
+    after = _values(compute_indices(scaled, INSTRUMENT, **OPTIONS))
+    for (v1, s1), (v2, s2) in zip(before, after, strict=True):
+        if v1 is not None:
+            assert math.isclose(v1, v2, abs_tol=1e-9) and math.isclose(s1, s2, abs_tol=1e-9)
+
+
+@SETTINGS
+@given(responses())
+def test_item_without_valid_answers_is_null_not_zero(df):
+    """Blanking an item (or making it all 'don't know') gives null with no_data, never 0."""
+    blank = df.assign(**{"B1.2": pd.array([9] * len(df), dtype="Int16")})
+    result = compute_indices(blank, INSTRUMENT, **OPTIONS)
+    for group in result.groups:
+        assert group.items["B1.2"].value is None and group.items["B1.2"].n == 0
+        assert "no_data:B1.2" in group.flags
+    assert not np.isnan([v for v, _ in _values(result) if v is not None]).any()
