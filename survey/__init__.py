@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import compress, database, i18n
+    from survey import auth, compress, database, i18n
     from survey.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -43,14 +43,19 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     i18n.init_app(app)
     compress.init_app(app)
+    auth.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.admin import bp as admin_bp
+    from survey.api import bp as api_bp
+    from survey.auth import bp as auth_bp
     from survey.health import bp as health_bp
     from survey.public import bp as public_bp
+    from survey.reports import bp as reports_bp
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(public_bp)
+    for bp in (health_bp, public_bp, auth_bp, admin_bp, reports_bp, api_bp):
+        app.register_blueprint(bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

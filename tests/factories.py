@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from survey.auth.passwords import hash_password
 from survey.extensions import db
-from survey.models import Period, ServicePoint, Unit
+from survey.models import Period, ServicePoint, Unit, User
 from survey.periods import local_today
 
 
@@ -53,3 +54,20 @@ def make_open_point() -> ServicePoint:
     point = make_point()
     db.session.commit()
     return point
+
+
+PASSWORD = "Matkhau2026"
+
+
+def make_user(
+    email: str = "admin@snv.laichau.gov.vn",
+    role: str = "admin",
+    unit: Unit | None = None,
+    password: str = PASSWORD,
+    **kw: object,
+) -> User:
+    """An account with a known password (hashed with the cheap test parameters)."""
+    user = User(email=email, role=role, unit=unit, password_hash=hash_password(password), **kw)
+    db.session.add(user)
+    db.session.flush()
+    return user
