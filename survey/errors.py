@@ -42,7 +42,11 @@ def init_app(app: Flask) -> None:
         if request.blueprint == "public" and request.method == "POST":
             from survey.public.views import resubmit_after_csrf
 
-            return resubmit_after_csrf()
+            try:
+                return resubmit_after_csrf()
+            except HTTPException as inner:
+                # An unknown or replaced token: errors raised inside a handler are not handled again.
+                return inner.response if inner.code is None else _render(inner.code)
         return _render(400)
 
     @app.errorhandler(HTTPException)

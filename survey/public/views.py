@@ -13,7 +13,7 @@ from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint
 from survey.periods import local_today, open_period
-from survey.public import bp, formload
+from survey.public import bp, formload, receipts
 from survey.public.device import device_hash, ensure_cookie, rate_limit_key
 from survey.public.questionnaire import FormError, parse_screen, parse_submission, sections_view
 from survey.public.rotation import assign_group
@@ -25,9 +25,30 @@ bp.after_request(ensure_cookie)
 def load_point(token: str) -> ServicePoint:
     """The active service point of a QR token, or the Vietnamese 404 page."""
     point = db.session.scalars(select(ServicePoint).where(ServicePoint.token == token)).first()
-    if point is None or not point.active:
+    if point is None:
+        abort(replaced_token_page(token) or 404)
+    if not point.active:
         abort(404)
     return point
+
+
+def replaced_token_page(token: str) -> WerkzeugResponse | None:
+    """An old poster's token: a page saying the code was replaced or withdrawn (still 404)."""
+    from survey.points import retired_token
+
+    retired = retired_token(token)
+    if retired is None:
+        return None
+    if retired.reason == "rotated":
+        title = _("This QR code has been replaced")
+        message = _(
+            "The counter has a new poster. Please scan the QR code on the new poster, or ask at the counter."
+        )
+    else:
+        title = _("This QR code is no longer in use")
+        message = _("This counter no longer takes the survey through this code. Please ask at the counter.")
+    page = render_template("errors/page.html", title=title, message=message)
+    return current_app.make_response((page, 404))
 
 
 def load_open_period() -> Period:
@@ -62,6 +83,8 @@ def survey(token: str):  # type: ignore[no-untyped-def]
     """Step 1 for a fresh visit; step 2 once the form-load token comes back with the screeners."""
     point = load_point(token)
     period = load_open_period()
+    if (answered := receipts.used_code_page(point)) is not None:
+        return answered
     ins = instrument()
     t = request.args.get("t")
     if formload.read(t) is None:
@@ -108,13 +131,18 @@ def submit(token: str):  # type: ignore[no-untyped-def]
             device_hash=device_hash(),
             idempotency_key=load.key,
         )
+        # A receipt code is used up in the same transaction as the insert: of two
+        # concurrent submissions with one code, exactly one commits.
+        if not receipts.redeem_pending(point):
+            db.session.rollback()
+            return receipts.refused(point)
         db.session.commit()
     except IntegrityError:
         # A concurrent POST of the same form load won the race: its response is the one.
         db.session.rollback()
         if find_by_key(load.key) is None:
             raise
-    return redirect(url_for("public.thanks", token=token), 303)
+    return receipts.forget(redirect(url_for("public.thanks", token=token), 303), point)
 
 
 @bp.get("/s/<token>/thanks")

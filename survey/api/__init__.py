@@ -1,0 +1,81 @@
+"""JSON API under /api/v1: API-key endpoints for integrations, session endpoints for officials.
+
+No cookies are trusted for writes here (CSRF does not apply to bearer keys); anonymous callers
+get 401 JSON.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask import Response as FlaskResponse
+from flask_login import current_user
+from sqlalchemy import select
+
+from survey import receipts
+from survey.accounts import api_key_for
+from survey.auth.access import require_role, visible_unit_ids
+from survey.extensions import csrf, db
+from survey.models import ServicePoint, Unit, utcnow
+from survey.validation import InputError
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def require_api_key() -> None:
+    """The request's `Authorization: Bearer <key>` must be a live API key; 401 otherwise."""
+    header = request.headers.get("Authorization", "")
+    key = api_key_for(header[7:].strip()) if header.startswith("Bearer ") else None
+    if key is None:
+        abort(401)
+    key.last_used_at = utcnow()
+    g.audit_actor = f"api-key:{key.id}:{key.name}"
+
+
+@bp.post("/receipt-codes")
+def receipt_codes() -> tuple[FlaskResponse, int]:
+    """Mint single-use codes for a counter: {unit_code, point_code, count?, ttl_days?} → 201 codes."""
+    require_api_key()
+    body = request.get_json(silent=True) or {}
+    point = db.session.scalar(
+        select(ServicePoint)
+        .join(Unit)
+        .where(
+            Unit.code == str(body.get("unit_code", "")), ServicePoint.code == str(body.get("point_code", ""))
+        )
+    )
+    if point is None:
+        abort(404)
+    try:
+        codes = receipts.mint(point, int(body.get("count", 1)), int(body.get("ttl_days", 30)))
+    except (InputError, ValueError, TypeError) as exc:
+        db.session.rollback()
+        return jsonify(error="invalid", message=str(exc), status=422), 422
+    db.session.commit()
+    record = receipts.lookup(codes[0])
+    expires_at = record.expires_at.replace(microsecond=0).isoformat() + "Z" if record else None
+    items = [{"code": c, "url": receipts.receipt_url(c), "expires_at": expires_at} for c in codes]
+    return jsonify(codes=items), 201
+
+
+@bp.get("/units")
+def units() -> FlaskResponse:
+    """The units the logged-in official may read."""
+    require_role("admin", "analyst", "viewer")
+    visible = visible_unit_ids(current_user)
+    query = select(Unit).order_by(Unit.code)
+    if visible is not None:
+        query = query.where(Unit.id.in_(visible))
+    return jsonify(
+        units=[
+            {
+                "code": u.code,
+                "name": u.name,
+                "kind": u.kind,
+                "valid_to": u.valid_to and u.valid_to.isoformat(),
+            }
+            for u in db.session.scalars(query)
+        ]
+    )
