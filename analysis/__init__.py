@@ -15,9 +15,20 @@ from analysis.instrument import Instrument, load_instrument
 from analysis.interchange import columns, read_responses, validate_frame, write_responses
 from analysis.quality import flag_responses
 from analysis.reference import BASELINE, NATIONAL
-from analysis.results import Alpha, Comparison, Estimate, GroupResult, IndexResult, Priority, RankRange
+from analysis.report import difference
+from analysis.results import (
+    Alpha,
+    Comparison,
+    Difference,
+    Estimate,
+    GroupResult,
+    IndexResult,
+    Priority,
+    RankRange,
+)
 from analysis.serialise import result_frames, to_csv, to_json_dict, to_table
 from analysis.weighting import poststratify, read_counts
+from analysis.xlsx import write_xlsx
 
 __all__ = [
     "BASELINE",
@@ -26,6 +37,7 @@ __all__ = [
     "AnalysisError",
     "Comparison",
     "DataError",
+    "Difference",
     "Estimate",
     "GroupResult",
     "IndexResult",
@@ -35,6 +47,7 @@ __all__ = [
     "RankRange",
     "columns",
     "compute_indices",
+    "difference",
     "flag_responses",
     "is_open",
     "load_instrument",
@@ -48,4 +61,5 @@ __all__ = [
     "to_table",
     "validate_frame",
     "write_responses",
+    "write_xlsx",
 ]

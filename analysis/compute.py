@@ -126,7 +126,7 @@ def compute_indices(
     quality = _quality(flags, all_group, all_keys, shown, include_flagged)
     ranked = priorities(kept, instrument, group, len(keys), est)
     alpha = cronbach_alpha(kept, instrument, group, len(keys), confidence)
-    groups = build_groups(est, [{}, *shown], confidence, baseline, quality, ranked, alpha)
+    groups = build_groups(est, [{}, *shown], confidence, baseline, national, quality, ranked, alpha)
     return IndexResult(
         instrument=instrument.id,
         confidence=confidence,

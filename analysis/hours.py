@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
 import numpy as np
@@ -87,12 +88,14 @@ def parse_opening_hours(text: str) -> OpeningHours:
     return OpeningHours(text, MappingProxyType({d: tuple(sorted(v)) for d, v in sorted(days.items())}))
 
 
-def is_open(hours: OpeningHours, times: pd.Series) -> pd.Series:
+def is_open(hours: OpeningHours, times: pd.Series | datetime) -> pd.Series | bool:
     """Whether each timestamp (local wall time) falls inside the opening hours.
 
     Vectorised: one comparison per (weekday, interval) over the whole series; NaT is open
-    (no evidence against it).
+    (no evidence against it). A single datetime gives a single bool.
     """
+    if not isinstance(times, pd.Series):
+        return bool(is_open(hours, pd.Series([times])).iloc[0])
     stamp = pd.to_datetime(times)
     day = stamp.dt.day_of_week.to_numpy()
     minute = (stamp.dt.hour * 60 + stamp.dt.minute + stamp.dt.second / 60.0).to_numpy()

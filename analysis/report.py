@@ -12,9 +12,18 @@ from scipy import special
 from analysis.drivers import TOP, DriverTable
 from analysis.estimate import Estimates
 from analysis.reference import SMALL_SAMPLE_HALF_WIDTH, SMALL_SAMPLE_N, TARGET_HALF_WIDTH
-from analysis.results import Alpha, Comparison, Estimate, GroupResult, Priority, RankRange, z_value
+from analysis.results import (
+    Alpha,
+    Comparison,
+    Difference,
+    Estimate,
+    GroupResult,
+    Priority,
+    RankRange,
+    z_value,
+)
 
-__all__ = ["build_groups", "compare", "needed_responses"]
+__all__ = ["build_groups", "compare", "difference", "needed_responses"]
 
 SUBINDICES = ("service", "policy", "sipas")
 
@@ -28,6 +37,19 @@ def compare(estimate: Estimate, reference: float) -> Comparison:
         return Comparison(reference, diff, None, None)
     z = diff / estimate.se
     return Comparison(reference, diff, z, float(2.0 * special.ndtr(-abs(z))))
+
+
+def difference(a: Estimate, b: Estimate) -> Difference:
+    """``a − b`` with ``SE = sqrt(SE_a² + SE_b²)``: valid for groups in separate strata
+    (units when ``--by`` is the stratum), whose estimates are independent.
+    """
+    if a.value is None or b.value is None or a.se is None or b.se is None:
+        return Difference(None, None, None, None)
+    diff, se = a.value - b.value, math.hypot(a.se, b.se)
+    if se == 0:
+        return Difference(diff, se, None, None)
+    z = diff / se
+    return Difference(diff, se, z, float(2.0 * special.ndtr(-abs(z))))
 
 
 def needed_responses(estimate: Estimate, n: int, target: float = TARGET_HALF_WIDTH) -> int | None:
@@ -98,6 +120,7 @@ def build_groups(
     keys: Sequence[Mapping[str, str]],
     confidence: float,
     baseline: float,
+    national: float,
     quality: Sequence[Mapping[str, int]],
     drivers: DriverTable,
     alpha: Sequence[Mapping[str, Alpha]],
@@ -127,6 +150,7 @@ def build_groups(
                 elements=MappingProxyType(elements),
                 items=MappingProxyType(items),
                 vs_baseline=compare(made["sipas"], baseline),
+                vs_national=compare(made["sipas"], national),
                 flags=tuple(flags),
                 quality=MappingProxyType(dict(quality[g])),
                 needed_for_5pp=needed_responses(headline, size),

@@ -14,6 +14,7 @@ __all__ = [
     "Alpha",
     "Comparison",
     "ConfidenceInterval",
+    "Difference",
     "Estimate",
     "GroupResult",
     "IndexResult",
@@ -74,6 +75,16 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """Difference of two independent estimates (e.g. two units, separate strata), in pp."""
+
+    diff_pp: float | None
+    se: float | None
+    z: float | None
+    p_value: float | None
+
+
+@dataclass(frozen=True)
 class RankRange:
     """A group's rank by SIPAS among the groups, with the ranks its interval allows."""
 
@@ -125,6 +136,7 @@ class GroupResult:
     items: Mapping[str, Estimate]
     vs_baseline: Comparison
     flags: tuple[str, ...]
+    vs_national: Comparison | None = None
     quality: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     needed_for_5pp: int | None = None
     rank: RankRange | None = None

@@ -31,6 +31,10 @@ def estimate_dict(estimate: Estimate) -> dict[str, Any]:
     return out
 
 
+def _comparison(c) -> dict[str, Any]:
+    return {"diff_pp": c.diff_pp, "z": c.z, "p_value": c.p_value}
+
+
 def _group_dict(g: GroupResult) -> dict[str, Any]:
     rank = g.rank
     return {
@@ -46,6 +50,7 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
             "z": g.vs_baseline.z,
             "p_value": g.vs_baseline.p_value,
         },
+        "vs_national": None if g.vs_national is None else _comparison(g.vs_national),
         "flags": list(g.flags),
         "quality": dict(g.quality),
         "needed_for_5pp": g.needed_for_5pp,

@@ -141,3 +141,24 @@ def test_no_responses_give_nulls_not_errors(instrument):
     assert len(result.groups) == 1
     assert result.group().sipas.value is None and result.group().n == 0
     assert "small_sample" in result.group().flags
+
+
+def test_difference_between_independent_units(instrument):
+    """Two units in separate strata: diff = a − b, SE = sqrt(SE_a² + SE_b²)."""
+    from analysis.report import difference
+
+    rows = [{"B1.1": 5, "unit_code": "U1"}, {"B1.1": 1, "unit_code": "U1"}, {"B1.1": 5, "unit_code": "U1"}]
+    rows += [{"B1.1": 1, "unit_code": "U2"}, {"B1.1": 4, "unit_code": "U2"}, {"B1.1": 2, "unit_code": "U2"}]
+    result = compute_indices(frame(instrument, rows), instrument, by="unit_code")
+    a, b = result.group(unit_code="U1").items["B1.1"], result.group(unit_code="U2").items["B1.1"]
+    d = difference(a, b)
+    assert d.diff_pp == pytest.approx(200 / 3 - 100 / 3)
+    assert d.se == pytest.approx(math.hypot(a.se, b.se))
+    assert d.p_value == pytest.approx(math.erfc(abs(d.z) / math.sqrt(2)))
+
+
+def test_national_comparison_uses_the_national_figure(instrument):
+    """vs_national compares SIPAS with 83.94 %."""
+    rows = [full_row(5, 5)] * 3 + [full_row(1, 1)]
+    group = compute_indices(frame(instrument, rows), instrument).group()
+    assert group.vs_national.diff_pp == pytest.approx(group.sipas.value - 83.94)
