@@ -121,7 +121,7 @@ def compute_indices(
     stratum = frame[strata] if strata else (pd.Series(group, index=frame.index) if by_cols else None)
     design = make_design(group, len(keys), stratum, frame[cluster] if cluster else None)
     est = estimate_all(kept, instrument, w, design)
-    all_group, all_keys = group_codes(df, by_cols)
+    all_group, all_keys = (group, keys) if frame is df else group_codes(df, by_cols)
     shown = keys if by_cols else []
     quality = _quality(flags, all_group, all_keys, shown, include_flagged)
     ranked = priorities(kept, instrument, group, len(keys), est)

@@ -178,8 +178,11 @@ def _one_policy_group(out: pd.DataFrame, instrument: Instrument) -> None:
     if not groups:
         return
     answered = np.column_stack(
-        [out[[i.code for i in instrument.policy_items(g)]].notna().any(axis=1).to_numpy() for g in groups]
-    )
+        [
+            np.logical_or.reduce([out[i.code].notna().to_numpy() for i in instrument.policy_items(g)])
+            for g in groups
+        ]
+    ).reshape(len(out), len(groups))
     bad = answered.sum(axis=1) > 1
     if bad.any():
         pos = _first(bad)
