@@ -126,49 +126,53 @@ def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
     return rows
 
 
+def _priority_rows(g: GroupResult, key: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for r, p in enumerate(g.priorities):
+        low, high = p.estimate.confidence_interval()
+        rows.append(
+            {
+                **key,
+                "rank": r + 1,
+                "item": p.item,
+                "value": p.estimate.value,
+                "ci_low": low,
+                "ci_high": high,
+                "importance": p.importance,
+                "score": p.score,
+            }
+        )
+    return rows
+
+
+def _alpha_rows(g: GroupResult, key: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            **key,
+            "element": a.element,
+            "alpha": a.value,
+            "ci_low": a.low,
+            "ci_high": a.high,
+            "n": a.n,
+            "k": a.k,
+            "flags": ";".join(a.flags),
+        }
+        for a in g.alpha.values()
+    ]
+
+
 def result_frames(result: IndexResult) -> dict[str, pd.DataFrame]:
     """DataFrames per level: ``indices`` (SIPAS, sub-indices), ``elements``, ``items``,
     ``priorities``, ``alpha``, ``quality`` (and ``weighting`` when weighted)."""
-    rows = [r for g in result.groups for r in _rows(g, result.by)]
-    tidy = pd.DataFrame(rows)
+    tidy = pd.DataFrame([r for g in result.groups for r in _rows(g, result.by)])
     frames = {
         "indices": tidy[tidy["level"].isin(["sipas", "subindex"])].reset_index(drop=True),
         "elements": tidy[tidy["level"] == "element"].reset_index(drop=True),
         "items": tidy[tidy["level"] == "item"].reset_index(drop=True),
     }
     keyed = [(g, {name: g.key.get(name, "") for name in result.by}) for g in result.groups]
-    frames["priorities"] = pd.DataFrame(
-        [
-            {
-                **key,
-                "rank": r + 1,
-                "item": p.item,
-                "value": p.estimate.value,
-                "ci_low": p.estimate.confidence_interval().low,
-                "ci_high": p.estimate.confidence_interval().high,
-                "importance": p.importance,
-                "score": p.score,
-            }
-            for g, key in keyed
-            for r, p in enumerate(g.priorities)
-        ]
-    )
-    frames["alpha"] = pd.DataFrame(
-        [
-            {
-                **key,
-                "element": a.element,
-                "alpha": a.value,
-                "ci_low": a.low,
-                "ci_high": a.high,
-                "n": a.n,
-                "k": a.k,
-                "flags": ";".join(a.flags),
-            }
-            for g, key in keyed
-            for a in g.alpha.values()
-        ]
-    )
+    frames["priorities"] = pd.DataFrame([r for g, key in keyed for r in _priority_rows(g, key)])
+    frames["alpha"] = pd.DataFrame([r for g, key in keyed for r in _alpha_rows(g, key)])
     frames["quality"] = pd.DataFrame(
         [{**key, "n": g.n, **g.quality, "flags": ";".join(g.flags)} for g, key in keyed]
     )
