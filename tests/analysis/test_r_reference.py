@@ -59,6 +59,10 @@ DESIGNS = {
         {"by": "unit_code", "cluster": "point_code", "weight": "weight"},
     ),
     "no clusters, strata = by, weights": (R.UNCLUSTERED_BY_UNIT, {"by": "unit_code", "weight": "weight"}),
+    "clusters without strata, units as domains": (
+        R.CLUSTERED_NO_STRATA,
+        {"by": "unit_code", "cluster": "point_code", "weight": "weight", "strata": "one_stratum"},
+    ),
     "domains across strata and clusters": (
         R.CLUSTERED_BY_CHANNEL,
         {"by": "channel", "cluster": "point_code", "weight": "weight", "strata": "unit_code"},
@@ -70,7 +74,8 @@ DESIGNS = {
 def test_every_estimate_equals_r_survey(survey, instrument, design):
     """Items, elements, sub-indices and SIPAS of every group equal svycontrast on svytotal in R."""
     reference, options = DESIGNS[design]
-    result = compute_indices(survey, instrument, include_flagged=True, **options)
+    data = survey.assign(one_stratum="all")  # a constant column: the whole file is one stratum
+    result = compute_indices(data, instrument, include_flagged=True, **options)
     by = options["by"]
     _assert_matches(result, reference, by)
 

@@ -82,6 +82,9 @@ d2 <- svydesign(ids = ~1, strata = ~unit_code, weights = ~weight, data = d)
 emit("UNCLUSTERED_BY_UNIT", d2, "unit_code")
 # D3: groups (channel) cut across strata (unit) and clusters (point): domain estimation.
 emit("CLUSTERED_BY_CHANNEL", d1, "channel")
+# D5: clusters = service points without strata, weights; groups by unit as domains.
+d5 <- svydesign(ids = ~point_code, weights = ~weight, data = d)
+emit("CLUSTERED_NO_STRATA", d5, "unit_code")
 # D4: no strata, no clusters, no weights (simple random sample) for the whole selection only.
 d4 <- svydesign(ids = ~1, data = d)
 r <- estimate(d4)
