@@ -7,6 +7,7 @@ cell does not parse, the file is read again as text so the error can name the ro
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,7 +64,12 @@ def _is_xlsx(source: Source, buf: Path | io.BytesIO) -> bool:
 
 
 def _read_csv(buf: Path | io.BytesIO, instrument: Instrument) -> pd.DataFrame:
-    options: dict[str, Any] = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
+    options: dict[str, Any] = {
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": "utf-8-sig",
+        "index_col": False,  # a row with an extra cell must not turn the first column into an index
+    }
     try:
         header = list(pd.read_csv(buf, nrows=0, **options).columns)
     except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -76,11 +82,13 @@ def _read_csv(buf: Path | io.BytesIO, instrument: Instrument) -> pd.DataFrame:
         if isinstance(buf, io.BytesIO):
             buf.seek(0)
         try:
-            return pd.read_csv(buf, dtype=attempt, **options)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(buf, dtype=attempt, **options)
+        except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+            raise DataError(f"not a well-formed CSV file: {exc}") from None
         except (ValueError, OverflowError, TypeError):
             continue  # a cell that does not parse: read as text, then name it
-        except pd.errors.ParserError as exc:
-            raise DataError(f"not a well-formed CSV file: {exc}") from None
     raise DataError("not a readable CSV file")  # pragma: no cover - text reading cannot fail on values
 
 

@@ -120,3 +120,10 @@ def test_first_data_row_is_row_two(instrument):
     rows = [ROWS[0].replace(",qr,", ",,")]
     with pytest.raises(DataError, match="^row 2, column channel: empty"):
         read_text(csv_text(rows), instrument)
+
+
+def test_row_with_extra_cell_is_an_error(instrument):
+    """A row with more cells than the header is rejected, not silently shifted."""
+    text = "response_id,submitted_at,unit_code,channel\nr1,2025-07-01T08:00:00,U1,qr,extra\n"
+    with pytest.raises(DataError, match="not a well-formed CSV"):
+        read_text(text, instrument)
