@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the package under test lives at the repository root
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+for path in (ROOT, HERE):  # the package under test, and the shared test modules (any import mode)
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from analysis.instrument import Instrument, load_instrument  # noqa: E402
 
