@@ -18,7 +18,9 @@ bp = Blueprint("auth", __name__)
 def _load_user(user_id: str):  # type: ignore[no-untyped-def]
     from survey.models import User
 
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A disabled account loses its open sessions at once, not at their expiry.
+    return user if user is not None and user.active else None
 
 
 def _unauthorized() -> WerkzeugResponse | tuple[WerkzeugResponse, int]:
