@@ -28,9 +28,8 @@ __all__ = ["import_responses"]
 
 
 def _row_error(pos: int, column: str, message: str) -> InputError:
-    return InputError(
-        _("row %(row)d, column %(column)s: %(message)s", row=pos + 2, column=column, message=message)
-    )
+    # The same "row N, column C:" prefix as the analysis reader, whatever the language.
+    return InputError(f"row {pos + 2}, column {column}: {message}")
 
 
 def _read(source: bytes | Path, ins: Instrument) -> pd.DataFrame:

@@ -47,3 +47,30 @@ def test_sqlite_runs_in_wal_mode(app):
         with _db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_revision_0002_adds_accounts_audit_and_codes(db):
+    """Revision 0002 creates the account, API key, audit, receipt-code and retired-token tables."""
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"user_account", "api_key", "audit_log", "receipt_code", "retired_token"} <= tables
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() >= "0002"
+
+
+def test_receipt_codes_hold_no_dossier_or_person(db):
+    """A receipt code row has only the code's hash, its counter and dates: nothing about a person."""
+    columns = {c["name"] for c in inspect(db.engine).get_columns("receipt_code")}
+    assert columns == {"id", "code_hash", "point_id", "created_at", "expires_at", "used_at"}
+
+
+def test_downgrade_to_0001_and_back_to_head(app):
+    """Revision 0002 downgrades cleanly (triggers included) and upgrades again to match the models."""
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        downgrade(directory=directory, revision="0001")
+        assert "audit_log" not in inspect(_db.engine).get_table_names()
+        upgrade(directory=directory)
+        with _db.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

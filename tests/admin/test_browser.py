@@ -1,0 +1,50 @@
+"""In Chromium: an officer logs in, opens a counter's poster and prints it to PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.admin.conftest import World
+from tests.factories import PASSWORD
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """The system Chromium driven by Playwright."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_officer_logs_in_and_prints_a_poster(chromium: Browser, live_server: str, world: World) -> None:
+    """Log in through the form, open the unit, open its poster: the QR image renders and the page prints."""
+    page = chromium.new_page(viewport={"width": 1024, "height": 768})  # a tablet in landscape
+    page.goto(f"{live_server}/login")
+    page.fill("#email", world.admin.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    page.goto(f"{live_server}/admin/units/03408")
+    page.click(f"a[href='/admin/points/{world.point.id}/poster']")
+    page.wait_for_url(f"{live_server}/admin/points/{world.point.id}/poster")
+    qr = page.locator("img.qr")
+    assert qr.count() == 1
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.bounding_box()["width"] > 300  # 110 mm on screen: large enough to scan from a metre
+    assert "Phường Tân Phong" in page.inner_text("body")
+    pdf = page.pdf(format="A5", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    page.close()
