@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date
 from pathlib import Path
 
 from flask_babel import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
 from survey import audit
 from survey.extensions import db
 from survey.models import UNIT_KINDS, Unit
-from survey.units import import_units, read_unit_rows
+from survey.units import UnitImportError, import_units, read_unit_rows
 from survey.validation import InputError, optional_date, required
 
 __all__ = ["FIELDS", "import_unit_file", "retire_unit", "unit_by_code", "unit_tree", "update_unit"]
@@ -47,7 +49,12 @@ def unit_tree(include_retired: bool = False, on: date | None = None) -> list[tup
 
 def import_unit_file(data: bytes | Path, filename: str) -> tuple[int, int]:
     """Import a CSV/XLSX unit file into the session (UnitImportError names the row); audited."""
-    rows = read_unit_rows(data, filename)
+    try:
+        rows = read_unit_rows(data, filename)
+    except (UnicodeDecodeError, zipfile.BadZipFile, InvalidFileException, KeyError) as exc:
+        raise UnitImportError(
+            f"row 1: not a readable UTF-8 CSV or XLSX file ({exc.__class__.__name__})"
+        ) from None
     created, updated = import_units(rows)
     audit.record("unit.import", "unit", "", after={"file": filename, "created": created, "updated": updated})
     return created, updated

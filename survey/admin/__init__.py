@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from survey.auth.access import require_role
 from survey.extensions import db
+from survey.models import AuditLog, Period, Response, ServicePoint, Unit, User
 
 __all__ = ["bp"]
 
@@ -25,8 +26,6 @@ def _admins_only() -> None:
 @bp.get("/")
 def index() -> str:
     """The officer's start page: what exists, and where to go next."""
-    from survey.models import AuditLog, Period, Response, ServicePoint, Unit, User
-
     counts = {
         name: db.session.scalar(select(func.count()).select_from(model))
         for name, model in (

@@ -64,16 +64,21 @@ def used_code_page(point: ServicePoint) -> tuple[str, int] | None:
 
 
 def redeem_pending(point: ServicePoint) -> bool:
-    """Mark this browser's receipt code used (True when there is none to use)."""
+    """Use up this browser's receipt code with the response; False only when it was already used.
+
+    A code that expired while the form was open, or that is unknown, just stops counting: the
+    answers are still stored (as from the counter's poster) rather than lost.
+    """
     code = request.cookies.get(COOKIE)
-    return True if not code else redeem(code, point)
+    if not code or redeem(code, point):
+        return True
+    record = lookup(code)
+    return record is None or record.used_at is None
 
 
 def refused(point: ServicePoint) -> WerkzeugResponse:
-    """The reply when the code could not be used: answered already (409) or expired (410)."""
-    code = request.cookies.get(COOKIE, "")
-    record = lookup(code)
-    page, status = _expired() if record is not None and record.used_at is None else _answered(409)
+    """The reply when another submission used the code first: 'đã trả lời' (409), nothing stored."""
+    page, status = _answered(409)
     return forget(current_app.make_response((page, status)), point)
 
 

@@ -6,12 +6,17 @@ revealed. The index figures will join the unit page; for now it shows response c
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from analysis.interchange import write_responses
 from survey.auth.access import family_ids, load_unit_or_404, require_role, role_required, visible_unit_ids
+from survey.bridge import responses_frame
 from survey.extensions import db
+from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
 from survey.models import Response as SurveyResponse
 from survey.tree import unit_tree
@@ -79,12 +84,6 @@ def unit(code: str) -> str:
 @role_required("admin", "analyst")
 def export(code: str) -> Response:
     """The unit's responses (subtree and history) in the interchange format (analysts and admins)."""
-    import io
-
-    from analysis.interchange import write_responses
-    from survey.bridge import responses_frame
-    from survey.instrument import instrument
-
     unit = load_unit_or_404(code)
     buf = io.StringIO()
     write_responses(responses_frame(unit_ids=family_ids({unit.id})), buf, instrument())

@@ -196,3 +196,16 @@ def test_cli_api_key_create_and_revoke(runner, db) -> None:
     assert runner.invoke(args=["sipas", "api-key", "revoke", key_id]).exit_code == 0
     assert db.session.scalars(select(ApiKey)).one().revoked_at is not None
     assert runner.invoke(args=["sipas", "api-key", "revoke", "999"]).exit_code != 0
+
+
+def test_a_code_that_expires_while_the_form_is_open_keeps_the_answers(app, db, runner, world: World) -> None:
+    """If the code expires between opening and sending, the answers are stored anyway (not lost)."""
+    (code,) = mint(runner)
+    phone = app.test_client()
+    phone.get(f"/r/{code}")
+    t, csrf = open_form(phone, world.point.token)
+    db.session.scalars(select(ReceiptCode)).one().expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert post_answers(phone, world.point.token, t, csrf, {"B1.1": "4"}).status_code == 303
+    assert responses(db) == 1
+    assert db.session.scalars(select(ReceiptCode)).one().used_at is None

@@ -191,3 +191,11 @@ def test_cli_import_units_error_is_one_line_and_writes_nothing(runner, db, tmp_p
     assert result.exit_code != 0
     assert result.output.strip() == "Error: row 3, column parent_code: unknown unit 'NOPE'"
     assert unit_count(db) == 0
+
+
+def test_a_file_that_is_not_utf8_is_named_not_a_crash(as_admin, db, world: World) -> None:
+    """A CSV saved in a legacy encoding, or a broken XLSX, answers 422 with a readable reason."""
+    legacy = (HEADER + "X1,Xã Một,commune,12,,,\n").encode("utf-16")
+    assert upload(as_admin, legacy).status_code == 422
+    assert upload(as_admin, b"not a zip file", "units.xlsx").status_code == 422
+    assert unit_count(db) == 4
