@@ -59,8 +59,29 @@ def _answers_wide(resp_ids: pd.Index, period_id: int | None, unit_ids: Iterable[
     return pd.concat([single, multi, text], axis=1).reindex(resp_ids)
 
 
-def responses_frame(period_id: int | None = None, unit_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Stored responses (optionally of one period and some units) as a validated interchange frame."""
+def current_unit_codes() -> dict[str, str]:
+    """Each unit code mapped to the code of the unit that carries it on today (successor chain)."""
+    rows = db.session.execute(select(Unit.id, Unit.code, Unit.successor_id)).all()
+    code = {uid: c for uid, c, _ in rows}
+    successor = {uid: s for uid, _, s in rows if s is not None}
+    out = {}
+    for uid, c, _ in rows:
+        seen = {uid}
+        while uid in successor and successor[uid] not in seen:  # a cycle would be bad data: stop
+            uid = successor[uid]
+            seen.add(uid)
+        out[c] = code[uid]
+    return out
+
+
+def responses_frame(
+    period_id: int | None = None, unit_ids: Iterable[int] | None = None, attach_to_successor: bool = False
+) -> pd.DataFrame:
+    """Stored responses (optionally of one period and some units) as a validated interchange frame.
+
+    With ``attach_to_successor`` a merged unit's responses carry the code of the unit it went
+    into, so reports by unit keep its history (the export keeps the codes as given).
+    """
     unit_ids = list(unit_ids) if unit_ids is not None else None
     query = _filtered(
         select(
@@ -85,6 +106,8 @@ def responses_frame(period_id: int | None = None, unit_ids: Iterable[int] | None
     meta["submitted_at"] = (
         pd.to_datetime(meta["submitted_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ.key)
     )
+    if attach_to_successor:
+        meta["unit_code"] = meta["unit_code"].map(current_unit_codes())
     wide = _answers_wide(meta.index, period_id, unit_ids)
     frame = pd.concat([meta, wide], axis=1).reset_index(drop=True)
     return validate_frame(frame.reindex(columns=columns(instrument())), instrument())

@@ -18,4 +18,4 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-from survey.cli import admin, data, setup  # noqa: E402,F401  (commands register on import)
+from survey.cli import admin, compute, data, setup  # noqa: E402,F401  (commands register on import)

@@ -15,7 +15,7 @@ from analysis.cli import main
 from analysis.compute import compute_indices
 from analysis.interchange import read_responses
 from analysis.serialise import result_frames, to_json_dict, to_table
-from analysis.xlsx import write_xlsx
+from analysis.xlsx import SHEETS, write_xlsx
 
 ROOT = DATA.parents[2]
 SURVEY = str(DATA / "survey.csv")
@@ -113,7 +113,8 @@ def test_result_frames_and_xlsx(result, tmp_path):
     write_xlsx(result, path)
     import openpyxl
 
-    assert set(openpyxl.load_workbook(path).sheetnames) >= {"indices", "elements", "items", "priorities"}
+    names = [SHEETS[k] for k in ("indices", "elements", "items", "priorities")]
+    assert set(openpyxl.load_workbook(path).sheetnames) >= set(names)
 
 
 @pytest.mark.parametrize(

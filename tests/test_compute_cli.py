@@ -1,0 +1,94 @@
+"""`sipas compute` gives the numbers of `python -m analysis compute` on the exported data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from analysis.cli import main as analysis_main
+
+
+def numbers_equal(a, b) -> bool:  # type: ignore[no-untyped-def]
+    """Deep equality with floats compared to 1e-9 relative."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(numbers_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(numbers_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    return a == b
+
+
+@pytest.fixture
+def demo(runner):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["sipas", "seed-demo", "--responses", "400"])
+    assert result.exit_code == 0, result.output
+    return runner
+
+
+@pytest.mark.parametrize(("by", "column"), [(None, None), ("unit", "unit_code"), ("month", "month")])
+def test_app_and_analysis_package_agree(demo, tmp_path, by, column):
+    """The JSON of `flask sipas compute` equals `python -m analysis compute` on the export."""
+    args = ["sipas", "compute", "--format", "json"] + (["--by", by] if by else [])
+    app_json = json.loads(demo.invoke(args=args).output)
+    export = tmp_path / "export.csv"
+    assert demo.invoke(args=["sipas", "export-responses", "--out", str(export)]).exit_code == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = analysis_main(
+            ["compute", str(export), "--weight", "weight", "--format", "json"]
+            + (["--by", column] if column else [])
+        )
+    assert code == 0
+    package_json = json.loads(out.getvalue())
+    assert len(app_json["groups"]) == (1 if by is None else len(package_json["groups"])) >= 1
+    assert numbers_equal(app_json, package_json)
+    assert app_json["baseline"] == 81.51 and app_json["national"] == 83.94
+
+
+def test_compute_for_one_unit_matches_its_group_in_the_province_run(demo):
+    """A unit's own computation shows exactly its numbers in the province-wide run by unit."""
+    province = json.loads(demo.invoke(args=["sipas", "compute", "--by", "unit", "--format", "json"]).output)
+    one = json.loads(
+        demo.invoke(args=["sipas", "compute", "--unit", "03408", "--by", "unit", "--format", "json"]).output
+    )
+    [group] = [g for g in province["groups"] if g["key"] == {"unit_code": "03408"}]
+    [mine] = [g for g in one["groups"] if g["key"] == {"unit_code": "03408"}]
+    for level in ("sipas", "policy", "service"):
+        assert mine[level] == pytest.approx(group[level])
+
+
+def test_xlsx_has_a_sheet_per_level(demo, tmp_path):
+    """--format xlsx writes a workbook with the indices, elements, criteria, priorities and quality."""
+    out = tmp_path / "result.xlsx"
+    result = demo.invoke(args=["sipas", "compute", "--by", "unit", "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    as_json = json.loads(demo.invoke(args=["sipas", "compute", "--by", "unit", "--format", "json"]).output)
+    book = load_workbook(out, read_only=True)
+    assert {
+        "SIPAS và chỉ số thành phần",
+        "Yếu tố",
+        "Tiêu chí",
+        "Ưu tiên cải thiện",
+        "Chất lượng dữ liệu",
+    } <= set(book.sheetnames)
+    rows = list(book["SIPAS và chỉ số thành phần"].iter_rows(values_only=True))
+    header = rows[0]
+    first = dict(zip(header, rows[1], strict=True))
+    assert (first["level"], first["code"]) == ("sipas", "sipas")
+    assert first["value"] == pytest.approx(as_json["groups"][0]["sipas"]["value"])
+
+
+def test_bad_options_fail_with_one_line(demo, tmp_path):
+    """Unknown period or unit, and xlsx without --out, are one-line errors with no output file."""
+    for args, message in [
+        (["--period", "1990"], "unknown period code '1990'"),
+        (["--unit", "XX"], "unknown unit code 'XX'"),
+        (["--format", "xlsx"], "--out"),
+    ]:
+        result = demo.invoke(args=["sipas", "compute", *args])
+        assert result.exit_code != 0 and message in result.output
