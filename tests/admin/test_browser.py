@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.admin.conftest import World
@@ -48,3 +49,30 @@ def test_officer_logs_in_and_prints_a_poster(chromium: Browser, live_server: str
     pdf = page.pdf(format="A5", print_background=True)
     assert pdf.startswith(b"%PDF")
     page.close()
+
+
+@pytest.mark.browser
+def test_axe_finds_nothing_on_the_admin_pages(chromium: Browser, live_server: str, world: World) -> None:
+    """axe-core (WCAG 2.1 A/AA) finds no violation on the login page, the unit page and the audit log."""
+    axe = Axe()
+    rules = {"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+    page = chromium.new_page(viewport={"width": 800, "height": 1100})  # a tablet upright
+    page.goto(f"{live_server}/login")
+    results = [axe.run(page, options=rules)]
+    page.fill("#email", world.admin.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    for path in (
+        "/admin/",
+        "/admin/units/03408",
+        "/admin/periods",
+        "/admin/users",
+        "/admin/audit",
+        "/reports/03408",
+    ):
+        page.goto(f"{live_server}{path}")
+        results.append(axe.run(page, options=rules))
+    page.close()
+    for result in results:
+        assert result.violations_count == 0, result.generate_report()
