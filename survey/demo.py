@@ -118,15 +118,39 @@ def _submitted_at(rng: np.random.Generator, today: date) -> datetime:
     return local - timedelta(hours=7)  # stored in UTC
 
 
+DEMO_ACCOUNTS = (
+    ("admin@demo.sipas.vn", "admin", None),
+    ("phantich@demo.sipas.vn", "analyst", None),
+    ("xa.muongte@demo.sipas.vn", "viewer", "03445"),
+)
+
+
+def _seed_accounts(password: str) -> None:
+    from survey.accounts import create_user
+
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    for email, role, unit in DEMO_ACCOUNTS:
+        create_user(email, role, units.get(unit) if unit else None, password)
+
+
 def seed_demo(
-    ins: Instrument, responses: int = 3000, today: date | None = None, seed: int = 2024
+    ins: Instrument,
+    responses: int = 3000,
+    today: date | None = None,
+    seed: int = 2024,
+    password: str | None = None,
 ) -> dict[str, int]:
-    """Fill an empty database with the demo province; the caller commits."""
+    """Fill an empty database with the demo province (and demo accounts if a password is given).
+
+    The caller commits.
+    """
     today = today or date.today()
     rng = np.random.default_rng(seed)
     created, _ = import_units(read_unit_rows(UNITS_CSV))
     periods = _seed_periods(today)
     points = _seed_points()
+    if password:
+        _seed_accounts(password)
     groups = list(ins.policy_groups)
     rows, answers = [], []
     for n in range(responses):

@@ -97,6 +97,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
         url = request.getfixturevalue("postgres_url")
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     app.test_client_class = IsolatedClient
+    app.config["SIPAS_DEMO_LOGIN_FILE"] = str(tmp_path / "demo-login.txt")
     yield app
     with app.app_context():
         _db.session.remove()

@@ -11,7 +11,7 @@ from analysis.instrument import load_instrument
 from analysis.interchange import columns, read_responses
 from survey.models import Answer, Period, Response, ServicePoint, Unit
 from tests.factories import make_open_point
-from tests.survey_client import open_form, post_answers
+from tests.survey_client import hidden, open_form, post_answers
 
 
 def count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -34,9 +34,25 @@ def test_seed_demo_builds_the_province_once(runner, db):
     assert db.session.scalar(select(func.count()).select_from(Period).where(Period.is_open.is_(True))) == 1
     merged = db.session.scalars(select(Unit).where(Unit.code == "LC-OLD-03424")).one()
     assert merged.successor.code == "03424" and merged.valid_to.isoformat() == "2025-06-30"
+    login = runner.invoke(args=["sipas", "demo-login"])
+    assert login.exit_code == 0
+    assert {line.split()[0] for line in login.output.splitlines()[1:]} == {"admin", "analyst", "viewer"}
     again = runner.invoke(args=["sipas", "seed-demo", "--responses", "50"])
     assert again.exit_code == 0 and "already" in again.output
     assert count(db, Response) == 120
+
+
+def test_demo_admin_can_log_in(runner, client):
+    """The demo admin printed by demo-login logs in with its password."""
+    runner.invoke(args=["sipas", "seed-demo", "--responses", "10"])
+    admin_line = runner.invoke(args=["sipas", "demo-login"]).output.splitlines()[1].split()
+    email, password = admin_line[1], admin_line[-1]
+    page = client.get("/login")
+    reply = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": hidden(page.text, "csrf_token")}
+    )
+    assert reply.status_code == 303
+    assert client.get("/admin/").status_code == 200
 
 
 def test_demo_responses_respect_the_skip_rules(runner, db):

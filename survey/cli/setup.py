@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import click
-from flask import current_app
+from flask import current_app, g
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -20,6 +23,12 @@ def init() -> None:
     click.echo("database is at the newest migration")
 
 
+def _demo_login_file() -> Path:
+    return Path(
+        current_app.config.get("SIPAS_DEMO_LOGIN_FILE") or Path(current_app.instance_path) / "demo-login.txt"
+    )
+
+
 @sipas.command("seed-demo")
 @click.option(
     "--responses",
@@ -30,11 +39,35 @@ def init() -> None:
 )
 def seed_demo(responses: int) -> None:
     """Seed the demo province into an empty database (a non-empty one is left as it is)."""
+    from survey.demo import DEMO_ACCOUNTS
     from survey.demo import seed_demo as seed
 
     if db.session.scalar(select(func.count()).select_from(Unit)):
         click.echo("database already holds data; demo not seeded again")
         return
-    counts = seed(instrument(), responses=responses)
-    db.session.commit()
+    # A random password per demo database, kept in instance/ (not a password known to the world).
+    password = "Demo-" + secrets.token_urlsafe(9)
+    with current_app.test_request_context("/?lang=en"):
+        g.audit_actor = "seed-demo"
+        counts = seed(instrument(), responses=responses, password=password)
+        db.session.commit()
+    path = _demo_login_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{email}\t{role}\t{password}\n" for email, role, _ in DEMO_ACCOUNTS))
+    path.chmod(0o600)
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " created")
+
+
+@sipas.command("demo-login")
+def demo_login() -> None:
+    """Print the demo accounts created by seed-demo (from instance/demo-login.txt)."""
+    path = _demo_login_file()
+    if not path.exists():
+        click.echo(
+            "no demo accounts (create one with: flask --app wsgi sipas create-user EMAIL --role admin)"
+        )
+        return
+    click.echo(f"Demo logins (open {current_app.config['SIPAS_BASE_URL']}/login):")
+    for line in path.read_text().splitlines():
+        email, role, password = line.split("\t")
+        click.echo(f"  {role:8} {email}  password: {password}")
