@@ -12,28 +12,24 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db as _db
 from survey.models import ServicePoint, Unit, User
+from tests.conftest import IsolatedClient
 from tests.factories import PASSWORD, make_period, make_point, make_unit, make_user
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose every request gets a fresh app context, `g` and session, as in production.
-
-    Without it, requests made inside the test's app context share one `g`, and the user that
-    Flask-Login caches there would leak from one client to the next. After each request the
-    test's own session is expired, so it reads what the request committed.
-    """
+class ExpiringClient(IsolatedClient):
+    """The suite's isolated client (a fresh app context per request), and after each request the
+    test's own session is expired, so the test reads what the request committed."""
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with self.application.app_context():
-            reply = super().open(*args, **kwargs)
+        reply = super().open(*args, **kwargs)
         if has_app_context():
             _db.session.expire_all()
         return reply
 
 
 @pytest.fixture(autouse=True)
-def _isolated_requests(app: Flask) -> None:
-    app.test_client_class = IsolatedClient
+def _expiring_requests(app: Flask) -> None:
+    app.test_client_class = ExpiringClient
 
 
 @dataclass
