@@ -46,7 +46,7 @@ def seed_demo(responses: int) -> None:
         click.echo("database already holds data; demo not seeded again")
         return
     # A random password per demo database, kept in instance/ (not a password known to the world).
-    password = "Demo-" + secrets.token_urlsafe(9)
+    password = f"Demo-{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
     with current_app.test_request_context("/?lang=en"):
         g.audit_actor = "seed-demo"
         counts = seed(instrument(), responses=responses, password=password)
