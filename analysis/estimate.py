@@ -62,13 +62,20 @@ def _aggregate(answers: Answers, instrument: Instrument, weight: np.ndarray, des
     n_item = np.empty((design.n_groups, len(items)), dtype=np.int64)
     any_valid = np.zeros((members.shape[0], len(cell)), dtype=bool)
     cell_base, group_base = cell * width + 1, design.group * width + 1
+    # Few cells (clustered data): one bincount over (cell, code). Many cells (each response its
+    # own cluster): that table would be cells × codes large, so sum w·sat and w·valid directly.
+    by_code = n_cells * width <= 4 * len(cell)
     for q, item in enumerate(items):
         k = answers.index(item.code)
         code = answers.codes[:, k]
-        table = np.bincount(cell_base + code, weights=weight, minlength=n_cells * width)
-        table = table[: n_cells * width].reshape(n_cells, width)
-        y[:, q] = table @ answers.satisfied_table[k]
-        x[:, q] = table @ answers.valid_table[k]
+        if by_code:
+            table = np.bincount(cell_base + code, weights=weight, minlength=n_cells * width)
+            table = table[: n_cells * width].reshape(n_cells, width)
+            y[:, q] = table @ answers.satisfied_table[k]
+            x[:, q] = table @ answers.valid_table[k]
+        else:
+            y[:, q] = np.bincount(cell, weights=weight * answers.satisfied(k), minlength=n_cells)[:n_cells]
+            x[:, q] = np.bincount(cell, weights=weight * answers.valid(k), minlength=n_cells)[:n_cells]
         counts = np.bincount(group_base + code, minlength=design.n_groups * width)[: design.n_groups * width]
         n_item[:, q] = counts.reshape(design.n_groups, width) @ answers.valid_table[k].astype(np.int64)
         any_valid[members[:, q]] |= answers.valid(k)

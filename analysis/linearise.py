@@ -86,22 +86,39 @@ def cell_totals(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return cell.astype(np.int64), (uniq // width).astype(np.int64), cell_stratum, cell_cluster
 
 
-def _weighted_gram(z: np.ndarray, cell_group: np.ndarray, scale: np.ndarray, n_groups: int) -> np.ndarray:
-    """``Σ_{k∈g} scale_k · z_k z_kᵀ`` per domain; cells are sorted by domain, so slices suffice."""
-    bounds = np.searchsorted(cell_group, np.arange(n_groups + 1))
-    out = np.zeros((n_groups, z.shape[1], z.shape[1]))
-    root = np.sqrt(scale)[:, None]
-    for g in range(n_groups):  # one BLAS product per domain; the work over all domains is O(cells)
-        block = z[bounds[g] : bounds[g + 1]] * root[bounds[g] : bounds[g + 1]]
-        out[g] = block.T @ block
-    return out
+#: Rows of cell totals turned into linearised values at a time (bounds the temporaries).
+CHUNK = 1 << 16
 
 
-def _group_sum(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    out = np.zeros((size, values.shape[1]))
-    for j in range(values.shape[1]):  # per item column; bincount is a C loop over the rows
-        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=size)[:size]
-    return out
+def _chunks(rows: tuple[int, int]):
+    for start in range(rows[0], rows[1], CHUNK):  # a few chunks per million cells
+        yield start, min(start + CHUNK, rows[1])
+
+
+def _block(y, x, rows: tuple[int, int], ratio, inv, stratum, f_h, n_h):
+    """``Σ_h f_h Σ_i (z_hi − z̄_h)(z_hi − z̄_h)ᵀ`` over one domain's cells, in two passes.
+
+    ``z = 100 (y − S/100 · x) / X`` is never held for more than CHUNK cells at once. The
+    stratum means ``z̄_h = Σ z / n_h`` count every cluster of the stratum (those outside the
+    domain have z = 0), and centring before squaring keeps a zero variance exactly zero.
+    """
+    n_strata, width = len(n_h), y.shape[1]
+    sums, inside = np.zeros((n_strata, width)), np.zeros(n_strata)
+    for start, stop in _chunks(rows):
+        z = (y[start:stop] - ratio * x[start:stop]) * inv
+        h = stratum[start:stop]
+        runs = np.flatnonzero(np.diff(h, prepend=h[0] - 1))
+        np.add.at(sums, h[runs], np.add.reduceat(z, runs, axis=0))
+        inside += np.bincount(h, minlength=n_strata)
+    mean = np.divide(sums, n_h[:, None], out=np.zeros_like(sums), where=n_h[:, None] > 0)
+    outside = f_h * (n_h - inside)
+    gram = (mean * outside[:, None]).T @ mean
+    root = np.sqrt(f_h)
+    for start, stop in _chunks(rows):
+        h = stratum[start:stop]
+        z = ((y[start:stop] - ratio * x[start:stop]) * inv - mean[h]) * root[h][:, None]
+        gram += z.T @ z
+    return gram
 
 
 def domain_moments(
@@ -114,29 +131,30 @@ def domain_moments(
 ) -> Moments:
     """Rates and their covariance per domain from cell totals ``y``, ``x`` (cells × items).
 
+    Cells must be sorted by domain (``cell_group``), so each domain is one slice.
+
     Notes
     -----
     ``S_gq = 100 Y_gq / X_gq``; ``z_kq = 100 (y_kq − S_gq/100 · x_kq) / X_gq``;
     ``V_g = Σ_h f_h [Σ_{k∈g,h} z_k z_kᵀ − s_gh s_ghᵀ / n_h]`` with ``f_h = n_h/(n_h−1)``
     (0 for ``n_h = 1``) and ``s_gh = Σ_{k∈g,h} z_k``.
     """
-    big_y = _group_sum(cell_group, y, n_groups)
-    big_x = _group_sum(cell_group, x, n_groups)
+    bounds = np.searchsorted(cell_group, np.arange(n_groups + 1))
+    big_y = np.zeros((n_groups, y.shape[1]))
+    big_x = np.zeros((n_groups, y.shape[1]))
+    for g in range(n_groups):  # each domain is a slice of the sorted cells
+        big_y[g] = y[bounds[g] : bounds[g + 1]].sum(axis=0)
+        big_x[g] = x[bounds[g] : bounds[g + 1]].sum(axis=0)
     has = big_x > 0
     ratio = np.divide(big_y, big_x, out=np.zeros_like(big_y), where=has)
     inv = np.divide(100.0, big_x, out=np.zeros_like(big_x), where=has)
-    z = np.empty_like(y)
-    for q in range(y.shape[1]):  # per item, to keep temporaries one column wide
-        z[:, q] = (y[:, q] - ratio[cell_group, q] * x[:, q]) * inv[cell_group, q]
     n_h = clusters_per_stratum.astype(float)
     f_h = np.divide(n_h, n_h - 1.0, out=np.zeros_like(n_h), where=n_h > 1)
-    gram = _weighted_gram(z, cell_group, f_h[cell_stratum], n_groups)
-    n_strata = len(n_h)
-    gh = cell_group * n_strata + cell_stratum
-    s = _group_sum(gh, z, n_groups * n_strata).reshape(n_groups, n_strata, z.shape[1])
-    s *= np.sqrt(np.divide(f_h, n_h, out=np.zeros_like(n_h), where=n_h > 0))[None, :, None]
-    cov = gram - np.einsum("ghq,ghr->gqr", s, s)
-    present = np.zeros((n_groups, n_strata), dtype=bool)
+    cov = np.zeros((n_groups, y.shape[1], y.shape[1]))
+    for g in range(n_groups):  # one pass over each domain's own cells: O(cells) in all
+        rows = (int(bounds[g]), int(bounds[g + 1]))
+        cov[g] = _block(y, x, rows, ratio[g], inv[g], cell_stratum, f_h, n_h)
+    present = np.zeros((n_groups, len(n_h)), dtype=bool)
     present[cell_group, cell_stratum] = True
     single = (present & (clusters_per_stratum == 1)[None, :]).any(axis=1)
     return Moments(np.where(has, 100.0 * ratio, np.nan), big_x, cov, single)
