@@ -56,8 +56,8 @@ def _aggregate(answers: Answers, instrument: Instrument, weight: np.ndarray, des
     cell, cell_group, cell_stratum, cell_cluster = cell_totals(design)
     items = instrument.index_items
     n_cells, width = len(cell_group), answers.valid_table.shape[1]
-    y = np.empty((n_cells, len(items)))
-    x = np.empty((n_cells, len(items)))
+    y = np.empty((n_cells, len(items)), order="F")  # filled column by column
+    x = np.empty((n_cells, len(items)), order="F")
     members = _members(instrument)
     n_item = np.empty((design.n_groups, len(items)), dtype=np.int64)
     any_valid = np.zeros((members.shape[0], len(cell)), dtype=bool)
@@ -73,6 +73,9 @@ def _aggregate(answers: Answers, instrument: Instrument, weight: np.ndarray, des
             table = table[: n_cells * width].reshape(n_cells, width)
             y[:, q] = table @ answers.satisfied_table[k]
             x[:, q] = table @ answers.valid_table[k]
+        elif n_cells == len(cell):  # every response its own cell: place, nothing to add up
+            y[cell, q] = weight * answers.satisfied(k)
+            x[cell, q] = weight * answers.valid(k)
         else:
             y[:, q] = np.bincount(cell, weights=weight * answers.satisfied(k), minlength=n_cells)[:n_cells]
             x[:, q] = np.bincount(cell, weights=weight * answers.valid(k), minlength=n_cells)[:n_cells]
