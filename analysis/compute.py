@@ -97,13 +97,31 @@ def compute_indices(
     counts : DataFrame, optional
         Dossier counts (cell columns + ``dossiers``): post-stratification ``w = N_c / n_c``
         replaces ``weight``.
+    confidence : float
+        Confidence level of the intervals (default 0.95).
+    baseline, national : float
+        Reference figures in percent (default 81.51, Lai Châu 2024, and 83.94, national 2024).
     include_flagged : bool
         Keep responses with data-quality flags (default: leave them out, and count them).
+    opening_hours : mapping point_code -> text, optional
+        Opening hours per service point for the ``after_hours`` flag.
 
     Returns
     -------
     IndexResult
         Group ``{}`` (the whole selection, stratified) first, then each group in key order.
+
+    Raises
+    ------
+    AnalysisError
+        A named column is missing, the confidence is not in (0, 1), a weight is negative, or
+        (DataError) a weighting cell has responses but no dossier count.
+
+    Examples
+    --------
+    >>> result = compute_indices(df, ins, by="unit_code", cluster="point_code")  # doctest: +SKIP
+    >>> result.group(unit_code="SNV").sipas.confidence_interval()  # doctest: +SKIP
+    ConfidenceInterval(low=82.04, high=86.36)
 
     Notes
     -----
