@@ -35,7 +35,7 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,8 +205,8 @@ def realistic_answers(rng: random.Random, group: str) -> tuple[list[tuple[str, s
     return form, len(form) - 1  # policy_group is not an answer; every other field is a row
 
 
-def cycle(phone: Phone, token: str, rng: random.Random) -> int:
-    """One respondent, start to thanks; return the answer rows the POST must have stored."""
+def cycle(phone: Phone, token: str, rng: random.Random, tally: Tally) -> None:
+    """One respondent, start to thanks; a POST answered 303 is counted as stored at once."""
     phone.forget()
     page = f"/s/{token}"
     first = expect(phone.request("GET", page), 200, "GET step 1")
@@ -217,11 +217,12 @@ def cycle(phone: Phone, token: str, rng: random.Random) -> int:
     group = SELECTED_GROUP.search(second.text)
     answers, rows = realistic_answers(rng, group.group(1) if group else "G1")
     posted = expect(phone.request("POST", page, [("t", t), ("csrf_token", csrf), *answers]), 303, "POST")
+    tally.posts_ok += 1  # even if the thank-you page fails below, this response must be stored
+    tally.rows_ok += rows
     location = posted.header("Location") or ""
     if urllib.parse.urlsplit(location).path != f"{page}/thanks":
         raise CycleError(f"POST: 303 to {location!r}")
     expect(phone.request("GET", location), 200, "GET thanks")
-    return rows
 
 
 @dataclass
@@ -253,7 +254,7 @@ def client_loop(
         while not stop.is_set():
             started = time.perf_counter()
             try:
-                rows = cycle(phone, rng.choice(tokens), rng)
+                cycle(phone, rng.choice(tokens), rng, tally)
             except CycleError as exc:
                 tally.errors[str(exc)] += 1
                 continue
@@ -263,8 +264,6 @@ def client_loop(
                 stop.wait(0.05)  # do not spin on a server that went away
                 continue
             ended = time.perf_counter()
-            tally.posts_ok += 1
-            tally.rows_ok += rows
             if window[0] <= ended <= window[1]:
                 tally.cycles += 1
                 tally.latencies.append(ended - started)
@@ -308,18 +307,36 @@ def machine_cpu() -> tuple[float, float]:
 
 @dataclass
 class CpuSample:
-    """CPU counters at one instant: this process (the client), the server tree, the machine."""
+    """CPU counters at one instant: client, server, database backends, whole machine.
+
+    The client is this process, the server a gunicorn master with its workers, the database
+    the PostgreSQL processes serving the benchmark database (none for SQLite).
+    """
 
     client: float
     server: float
+    db: dict[int, float]
     busy: float
     total: float
 
     @classmethod
-    def take(cls, server_pid: int) -> CpuSample:
+    def take(cls, server_pid: int, db_pids: Callable[[], list[int]]) -> CpuSample:
         """Read all counters now."""
         busy, total = machine_cpu()
-        return cls(time.process_time(), tree_cpu(server_pid), busy, total)
+        db = {}
+        for pid in db_pids():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                db[pid] = _proc_cpu(pid)[1]
+        return cls(time.process_time(), tree_cpu(server_pid), db, busy, total)
+
+    def db_since(self, before: CpuSample) -> float:
+        """CPU seconds the database backends used since `before` (new backends from zero)."""
+        return sum(cpu - before.db.get(pid, 0.0) for pid, cpu in self.db.items())
+
+
+def no_db_pids() -> list[int]:
+    """SQLite runs inside the server processes: no separate database server to account."""
+    return []
 
 
 # ---------------------------------------------------------------------------- one measurement
@@ -334,6 +351,7 @@ class Measurement:
     tally: Tally
     cpu_client: float
     cpu_server: float
+    cpu_db: float
     cpu_busy: float
     cpu_total: float
 
@@ -343,6 +361,7 @@ class Measurement:
         self.tally.add(other.tally)
         self.cpu_client += other.cpu_client
         self.cpu_server += other.cpu_server
+        self.cpu_db += other.cpu_db
         self.cpu_busy += other.cpu_busy
         self.cpu_total += other.cpu_total
 
@@ -356,23 +375,30 @@ class Measurement:
         n = max(self.tally.cycles, 1)
         lat = sorted(self.tally.latencies) or [0.0]
         p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
-        other = self.cpu_busy - self.cpu_client - self.cpu_server
+        other = self.cpu_busy - self.cpu_client - self.cpu_server - self.cpu_db
         return (
-            f"{self.name:<14}{self.tally.cycles:>8}{self.rate:>10.1f}"
+            f"{self.name:<18}{self.tally.cycles:>8}{self.rate:>10.1f}"
             f"{statistics.median(lat) * 1e3:>8.1f}{p95 * 1e3:>8.1f}{sum(self.tally.errors.values()):>8}"
-            f"{self.cpu_server / n * 1e3:>9.2f}{self.cpu_client / n * 1e3:>8.2f}{other / n * 1e3:>7.2f}"
+            f"{self.cpu_server / n * 1e3:>9.2f}{self.cpu_db / n * 1e3:>6.2f}{self.cpu_client / n * 1e3:>8.2f}"
+            f"{other / n * 1e3:>7.2f}"
             f"{100 * self.cpu_busy / self.cpu_total:>8.0f}%"
         )
 
 
 HEADER = (
-    f"{'':<14}{'cycles':>8}{'cycles/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'errors':>8}"
-    f"{'CPU ms/cycle: server':>23}{'client':>8}{'other':>7}{'busy':>9}"
+    f"{'':<18}{'cycles':>8}{'cycles/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'errors':>8}"
+    f"{'CPU ms/cycle: server':>23}{'db':>6}{'client':>8}{'other':>7}{'busy':>9}"
 )
 
 
 def measure(
-    name: str, port: int, server_pid: int, tokens: list[str], clients: int, seconds: float, warmup: float
+    name: str,
+    server: Server,
+    tokens: list[str],
+    clients: int,
+    seconds: float,
+    warmup: float,
+    db_pids: Callable[[], list[int]],
 ) -> Measurement:
     """Warm up, then run `clients` phones for `seconds` and count what completed in between."""
     stop = threading.Event()
@@ -382,7 +408,7 @@ def measure(
     threads = [
         threading.Thread(
             target=client_loop,
-            args=(port, tokens, i, window, tallies[i], stop),
+            args=(server.port, tokens, i, window, tallies[i], stop),
             daemon=True,
             name=f"phone-{i}",
         )
@@ -392,9 +418,9 @@ def measure(
         for thread in threads:
             thread.start()
         stop.wait(max(0.0, start - time.perf_counter()))
-        before = CpuSample.take(server_pid)
+        before = CpuSample.take(server.proc.pid, db_pids)
         stop.wait(max(0.0, window[1] - time.perf_counter()))
-        after = CpuSample.take(server_pid)
+        after = CpuSample.take(server.proc.pid, db_pids)
     finally:
         stop.set()
         for thread in threads:
@@ -410,6 +436,7 @@ def measure(
         total,
         after.client - before.client,
         after.server - before.server,
+        after.db_since(before),
         after.busy - before.busy,
         after.total - before.total,
     )
@@ -510,6 +537,25 @@ def fresh_database(kind: str, run_dir: Path) -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
         drop_database(name)
+
+
+def backend_pids(url: str) -> Callable[[], list[int]]:
+    """A function listing the PostgreSQL processes serving the benchmark database (none for SQLite).
+
+    The server is on this machine (127.0.0.1), so their CPU can be read from /proc like ours.
+    """
+    if not url.startswith("postgresql://"):
+        return no_db_pids
+    name = url.rsplit("/", 1)[1]
+
+    def pids() -> list[int]:
+        import psycopg
+
+        with psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)).fetchall()
+        return [int(row[0]) for row in rows]
+
+    return pids
 
 
 def drop_database(name: str) -> None:
@@ -623,7 +669,10 @@ def step2_path(port: int, token: str) -> str:
 
 
 def interleaved(
-    servers: list[tuple[str, Server]], tokens: list[str], args: argparse.Namespace
+    servers: list[tuple[str, Server]],
+    tokens: list[str],
+    args: argparse.Namespace,
+    db_pids: Callable[[], list[int]] = no_db_pids,
 ) -> list[Measurement]:
     """Measure each server for args.seconds in alternating slices: A B B A A B …
 
@@ -636,9 +685,7 @@ def interleaved(
     for i in range(rounds):
         for name, server in servers if i % 2 == 0 else servers[::-1]:
             warmup = SETTLE_S if name in results else WARMUP_S
-            m = measure(
-                name, server.port, server.proc.pid, tokens, args.clients, args.seconds / rounds, warmup
-            )
+            m = measure(name, server, tokens, args.clients, args.seconds / rounds, warmup, db_pids)
             if name in results:
                 results[name].add(m)
             else:
@@ -664,6 +711,41 @@ def print_errors(m: Measurement) -> None:
         print(f"  {m.name}: {n} × {kind}")
 
 
+def print_throughput(results: list[Measurement]) -> None:
+    """The table, the errors and the ratio against its target."""
+    print(HEADER)
+    for m in results:
+        print(m.row())
+    print(
+        "  (CPU per cycle: server = gunicorn master and workers; db = PostgreSQL backends of the "
+        "benchmark database; client = this process; other = the rest of the machine)"
+    )
+    for m in results:
+        print_errors(m)
+    ratio = results[0].rate / results[1].rate if results[1].rate else float("nan")
+    verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
+    print(f"ratio app/bare: {ratio:.2f} (target ≥ {TARGET_RATIO})  {verdict}")
+
+
+def check_rows(url: str, before: tuple[int, int], app: Measurement) -> bool:
+    """Print and compare new responses and answer rows with what the successful POSTs sent."""
+    responses, answers = (a - b for a, b in zip(count_rows(url), before, strict=True))
+    posts, rows = app.tally.posts_ok, app.tally.rows_ok
+    same = responses == posts and answers == rows
+    print(
+        f"rows: {posts} successful POSTs, {responses} new responses in the database; "
+        f"{rows} answer rows expected, {answers} stored  {'ok' if same else 'MISMATCH'}"
+    )
+    return same
+
+
+def print_page_weight(port: int, token: str) -> None:
+    """Compressed weight of step 1 and of step 2 with every question, against the budget."""
+    print(f"page weight, first view, gzip, budget {BUDGET_BYTES:,} B:")
+    print(weight_line("step 1", page_weight(port, f"/s/{token}")))
+    print(weight_line("step 2 (S1=2&B5.0=1, all questions)", page_weight(port, step2_path(port, token))))
+
+
 def run(args: argparse.Namespace, run_dir: Path, stack: contextlib.ExitStack) -> int:
     """Set up, measure both apps, check the rows and the page weight; return the exit status."""
     url = stack.enter_context(fresh_database(args.db, run_dir))
@@ -680,33 +762,13 @@ def run(args: argparse.Namespace, run_dir: Path, stack: contextlib.ExitStack) ->
 
     print(
         f"SIPAS submit benchmark: {args.db}, {args.clients} clients, {args.seconds:g} s per app "
-        f"in alternating slices, gunicorn {' '.join(GUNICORN[:6])}, {os.cpu_count()} CPUs"
+        f"in alternating slices, gunicorn {' '.join(GUNICORN[:6])}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} before the run"
     )
-    results = interleaved([(f"app ({args.db})", app), ("bare Flask", bare)], tokens, args)
-    print(HEADER)
-    for m in results:
-        print(m.row())
-    for m in results:
-        print_errors(m)
-    ratio = results[0].rate / results[1].rate if results[1].rate else float("nan")
-    verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"ratio app/bare: {ratio:.2f} (target ≥ {TARGET_RATIO})  {verdict}")
-
-    responses, answers = (a - b for a, b in zip(count_rows(url), rows_before, strict=True))
-    posts, rows = results[0].tally.posts_ok, results[0].tally.rows_ok
-    same = responses == posts and answers == rows
-    print(
-        f"rows: {posts} successful POSTs, {responses} new responses in the database; "
-        f"{rows} answer rows expected, {answers} stored  {'ok' if same else 'MISMATCH'}"
-    )
-
-    print(f"page weight, first view, gzip, budget {BUDGET_BYTES:,} B:")
-    print(weight_line("step 1", page_weight(app.port, f"/s/{tokens[0]}")))
-    print(
-        weight_line(
-            "step 2 (S1=2&B5.0=1, all questions)", page_weight(app.port, step2_path(app.port, tokens[0]))
-        )
-    )
+    results = interleaved([(f"app ({args.db})", app), ("bare Flask", bare)], tokens, args, backend_pids(url))
+    print_throughput(results)
+    same = check_rows(url, rows_before, results[0])
+    print_page_weight(app.port, tokens[0])
     return 0 if same else 1
 
 
@@ -715,8 +777,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run_dir = OUT / f"submit-{args.db}-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the finally clauses stop the servers.
+    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the finally clauses stop the servers;
+    # SIGINT too when started from a shell that ignores it for background jobs.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         with contextlib.ExitStack() as stack:
             return run(args, run_dir, stack)
