@@ -63,7 +63,7 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
                 "score": p.score,
                 "importance": p.importance,
                 "importance_from": p.importance_from,
-                **{k: v for k, v in estimate_dict(p.estimate).items() if k != "flags"},
+                **estimate_dict(p.estimate),
             }
             for p in g.priorities
         ],
