@@ -119,3 +119,15 @@ def test_page_weight_under_30kb_compressed(db, client):
     assert page.headers["Content-Encoding"] == "gzip"
     assert len(page.data) <= 30 * 1024
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page.get_data(as_text=False).decode("latin-1"))
+
+
+def test_security_headers_allow_only_our_own_nonced_script(db, client):
+    """The survey answers with a strict CSP whose nonce is the one on its only inline script."""
+    point = make_open_point()
+    t = hidden(client.get(f"/s/{point.token}").text, "t")
+    page = client.get(f"/s/{point.token}", query_string={"t": t})
+    csp = page.headers["Content-Security-Policy"]
+    nonces = re.findall(r'<script nonce="([^"]+)">', page.text)
+    assert len(nonces) == 1 and f"script-src 'nonce-{nonces[0]}'" in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
