@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.config import load_config
 
@@ -25,6 +26,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["SIPAS_PROXY_COUNT"]:
+        n = app.config["SIPAS_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -33,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import auth, compress, database, i18n
+    from survey import auth, compress, database, i18n, security
     from survey.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -43,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     i18n.init_app(app)
     compress.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
 
 

@@ -70,4 +70,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": os.environ.get("SIPAS_BASE_URL", "").startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are then
+        # trusted, so rate limits see the real client and cookies know the request was https.
+        "SIPAS_PROXY_COUNT": int(os.environ.get("SIPAS_PROXY_COUNT", "0")),
     }

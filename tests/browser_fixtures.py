@@ -1,4 +1,4 @@
-"""A real Chromium (the system's, Debian package) driven by Playwright at phone size."""
+"""A real Chromium (the system's, Debian package) driven by Playwright: one per test session."""
 
 from __future__ import annotations
 

@@ -27,6 +27,9 @@ os.environ.setdefault("SIPAS_SECRET_KEY", "test-secret-key-not-for-production")
 from survey import create_app  # noqa: E402
 from survey.extensions import db as _db  # noqa: E402
 
+# One Playwright/Chromium per session for every browser test (two sync Playwrights cannot coexist).
+pytest_plugins = ["tests.browser_fixtures"]
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key", "SIPAS_BASE_URL": "https://sipas.example.vn"}
 

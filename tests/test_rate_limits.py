@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
+from flask import request
+
+from survey import create_app
+from tests.conftest import TEST_CONFIG
 from tests.factories import make_open_point
 from tests.survey_client import open_form, post_answers
 
@@ -30,3 +36,23 @@ def test_phones_without_device_cookie_share_a_generous_address_budget(db, app):
         client.delete_cookie("sipas_device")
         statuses.append(post_answers(client, point.token, t, csrf, {"B1.1": "8"}).status_code)
     assert statuses == [422] * 12 + [429]
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(tmp_path, sqlite_template):
+    """With SIPAS_PROXY_COUNT=1 the app (and so the limiter) sees X-Forwarded-For, not the proxy."""
+    path = tmp_path / "db.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SIPAS_PROXY_COUNT": 1})
+    seen = []
+
+    @app.get("/_whoami")
+    def whoami() -> str:
+        seen.append((request.remote_addr, request.scheme))
+        return ""
+
+    app.test_client().get(
+        "/_whoami",
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+    )
+    assert seen == [("203.0.113.7", "https")]

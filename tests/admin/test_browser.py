@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.admin.conftest import World
 from tests.factories import PASSWORD
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    """The system Chromium driven by Playwright."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield browser
-        browser.close()
-
 
 @pytest.mark.browser
-def test_officer_logs_in_and_prints_a_poster(chromium: Browser, live_server: str, world: World) -> None:
+def test_officer_logs_in_and_prints_a_poster(browser: Browser, live_server: str, world: World) -> None:
     """Log in through the form, open the unit, open its poster: the QR image renders and the page prints."""
-    page = chromium.new_page(viewport={"width": 1024, "height": 768})  # a tablet in landscape
+    page = browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet in landscape
     page.goto(f"{live_server}/login")
     page.fill("#email", world.admin.email)
     page.fill("#password", PASSWORD)
@@ -52,11 +33,11 @@ def test_officer_logs_in_and_prints_a_poster(chromium: Browser, live_server: str
 
 
 @pytest.mark.browser
-def test_axe_finds_nothing_on_the_admin_pages(chromium: Browser, live_server: str, world: World) -> None:
+def test_axe_finds_nothing_on_the_admin_pages(browser: Browser, live_server: str, world: World) -> None:
     """axe-core (WCAG 2.1 A/AA) finds no violation on the login page, the unit page and the audit log."""
     axe = Axe()
     rules = {"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-    page = chromium.new_page(viewport={"width": 800, "height": 1100})  # a tablet upright
+    page = browser.new_page(viewport={"width": 800, "height": 1100})  # a tablet upright
     page.goto(f"{live_server}/login")
     results = [axe.run(page, options=rules)]
     page.fill("#email", world.admin.email)
