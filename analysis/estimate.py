@@ -106,6 +106,18 @@ def _overall(y: np.ndarray, x: np.ndarray, cells, design: Design) -> Moments:
     return domain_moments(y, x, zeros, cell_stratum, 1, design.clusters_per_stratum)
 
 
+def _numerical_zero(var: np.ndarray, coef: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Variances that are zero up to rounding become exactly 0.
+
+    ``cᵀVc`` of a combination whose true variance is 0 (e.g. items that move in lockstep)
+    leaves rounding of the order of 1e-16 times its largest possible value
+    ``(Σ_q |c_q| sd_q)²``; below 1e-12 of that bound the variance is taken as 0.
+    """
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
+    bound = np.einsum("gmq,gq->gm", np.abs(coef), sd) ** 2
+    return np.where(var <= 1e-12 * bound, 0.0, var)
+
+
 def estimate_all(answers: Answers, instrument: Instrument, weight: np.ndarray, design: Design) -> Estimates:
     """Every estimate for the whole selection (row 0) and each group (rows 1..G).
 
@@ -123,7 +135,7 @@ def estimate_all(answers: Answers, instrument: Instrument, weight: np.ndarray, d
     chain = chain_coefficients(np.concatenate([overall.denominator, groups.denominator]) > 0, instrument)
     value = np.einsum("gmq,gq->gm", chain.coef, np.nan_to_num(rate))
     var = np.einsum("gmq,gqr,gmr->gm", chain.coef, cov, chain.coef)
-    se = np.sqrt(np.clip(var, 0.0, None))
+    se = np.sqrt(_numerical_zero(var, chain.coef, cov))
     value = np.where(chain.defined, value, np.nan)
     se = np.where(chain.defined, se, np.nan)
     n = np.concatenate([counts.sum(axis=0, keepdims=True), counts])
