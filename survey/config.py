@@ -48,10 +48,12 @@ def _database_url(instance: Path) -> str:
 def load_config(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = Path(instance_path)
+    url = _database_url(instance)
     return {
         "SECRET_KEY": _secret_key(instance),
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        # A server connection may die between requests; a SQLite file cannot.
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.startswith("sqlite") else {"pool_pre_ping": True},
         "SIPAS_BASE_URL": os.environ.get("SIPAS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SIPAS_INSTRUMENT": os.environ.get("SIPAS_INSTRUMENT", "sipas-2025"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SIPAS_RATELIMIT_STORAGE", "memory://"),

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from analysis.instrument import Instrument
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, Unit
+from survey.responses import answer_rows as response_answer_rows
 from survey.units import import_units, read_unit_rows
 
 __all__ = ["DEMO_POINTS", "seed_demo"]
@@ -177,17 +178,14 @@ def seed_demo(
             }
         )
         answers.append(_draw(ins, rng, effect, group))
-    ids = db.session.scalars(
-        insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
-    ).all()
-    answer_rows = []
-    for rid, ans in zip(ids, answers, strict=True):
-        for code, value in ans.items():
-            if isinstance(value, str):
-                answer_rows.append({"response_id": rid, "item_code": code, "value": None, "text": value})
-            else:
-                for v in value if isinstance(value, tuple) else (value,):
-                    answer_rows.append({"response_id": rid, "item_code": code, "value": v, "text": None})
+    ids: list[int] = []
+    if rows:
+        ids = list(
+            db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows)
+        )
+    answer_rows = [
+        row for rid, ans in zip(ids, answers, strict=True) for row in response_answer_rows(rid, ans)
+    ]
     if answer_rows:
         db.session.execute(insert(Answer), answer_rows)
     return {"units": created, "points": len(points), "periods": len(periods), "responses": len(ids)}

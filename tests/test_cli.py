@@ -131,3 +131,10 @@ def test_export_of_one_period_only(runner, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert len(read_responses(out, load_instrument("sipas-2025"))) == expected > 0
     assert db.session.scalar(select(func.count()).select_from(ServicePoint)) == 9
+
+
+def test_seed_demo_without_responses(runner, db):
+    """--responses 0 seeds the units, counters and periods and no response."""
+    result = runner.invoke(args=["sipas", "seed-demo", "--responses", "0"])
+    assert result.exit_code == 0, result.output
+    assert (count(db, Unit), count(db, ServicePoint), count(db, Response)) == (168, 9, 0)

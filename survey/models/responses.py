@@ -41,7 +41,8 @@ class Response(Base):
         CheckConstraint(f"channel IN ({', '.join(repr(c) for c in CHANNELS)})", name="channel"),
         CheckConstraint("weight >= 0", name="weight"),
         CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
-        Index("ix_response_point_period", "point_id", "period_id"),
+        # Covers the policy-group rotation's count per point and period on every form load.
+        Index("ix_response_point_period_group", "point_id", "period_id", "policy_group"),
         Index("ix_response_unit_submitted", "unit_id", "submitted_at"),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -24,7 +25,9 @@ bp.after_request(ensure_cookie)
 
 def load_point(token: str) -> ServicePoint:
     """The active service point of a QR token, or the Vietnamese 404 page."""
-    point = db.session.scalars(select(ServicePoint).where(ServicePoint.token == token)).first()
+    point = db.session.scalars(
+        select(ServicePoint).options(joinedload(ServicePoint.unit)).where(ServicePoint.token == token)
+    ).first()
     if point is None:
         abort(replaced_token_page(token) or 404)
     if not point.active:
@@ -107,8 +110,6 @@ def submit(token: str):  # type: ignore[no-untyped-def]
     point = load_point(token)
     period = load_open_period()
     load = formload.read(request.form.get("t"))
-    if load is not None and find_by_key(load.key) is not None:
-        return redirect(url_for("public.thanks", token=token), 303)
     try:
         sub = parse_submission(request.form, instrument())
     except FormError as exc:
