@@ -37,6 +37,12 @@ def _straightliner(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return (valid.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
 
 
+def _point_ids(df: pd.DataFrame) -> pd.Series:
+    """A point's identity, ``unit_code/point_code``: counter codes repeat across units (Q01 …)."""
+    point = df["point_code"].astype("str")
+    return df["unit_code"].astype("str") + "/" + point if "unit_code" in df else point
+
+
 def _burst(df: pd.DataFrame) -> np.ndarray:
     """Five or more responses from one device at one point within 10 minutes: all but the first.
 
@@ -47,7 +53,7 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
     if n == 0 or "device_hash" not in df:
         return np.zeros(n, dtype=bool)
     device = pd.factorize(df["device_hash"])[0]
-    point = pd.factorize(df["point_code"])[0] if "point_code" in df else np.zeros(n, dtype=np.int64)
+    point = pd.factorize(_point_ids(df))[0] if "point_code" in df else np.zeros(n, dtype=np.int64)
     known = (df["device_hash"].astype("str") != "").to_numpy()
     time = df["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
     order = np.lexsort((time, point, device))
@@ -67,13 +73,16 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
 
 
 def _after_hours(df: pd.DataFrame, opening_hours: Mapping[str, str] | None) -> np.ndarray:
-    """Submitted outside the opening hours given for its service point (others are not judged)."""
+    """Submitted outside the opening hours given for its service point (others are not judged).
+
+    Keys are ``unit_code/point_code``, or a bare ``point_code`` for that code in every unit.
+    """
     out = np.zeros(len(df), dtype=bool)
     if not opening_hours or "point_code" not in df:
         return out
-    points = df["point_code"].astype("str")
+    points, ids = df["point_code"].astype("str"), _point_ids(df)
     for point, text in opening_hours.items():  # one vectorised test per configured point
-        mask = (points == point).to_numpy()
+        mask = ((ids if "/" in point else points) == point).to_numpy()
         if mask.any():
             out[mask] = ~is_open(parse_opening_hours(text), df.loc[mask, "submitted_at"]).to_numpy()
     return out
@@ -84,11 +93,12 @@ def flag_responses(
 ) -> pd.Series:
     """Data-quality flags per response as ';'-joined text ('' = clean), aligned with ``df``.
 
-    Flags already in the ``flags`` column are kept (union). ``opening_hours`` maps a point_code
-    to its opening-hours text (see :func:`analysis.hours.parse_opening_hours`). Rules (METHOD
-    §4): speeder = under 20 s with ≥ 10 rating items answered; straightliner = ≥ 8 answers on
-    the 1-5 scale all equal; burst = ≥ 5 responses of one device at one point within 10 minutes
-    (all but the first); after_hours = outside the point's opening hours.
+    Flags already in the ``flags`` column are kept (union). ``opening_hours`` maps a point
+    (``unit_code/point_code``, or a bare ``point_code``) to its opening-hours text (see
+    :func:`analysis.hours.parse_opening_hours`). Rules (METHOD §4): speeder = under 20 s with
+    ≥ 10 rating items answered; straightliner = ≥ 8 answers on the 1-5 scale all equal; burst =
+    ≥ 5 responses of one device at one point within 10 minutes (all but the first);
+    after_hours = outside the point's opening hours.
     """
     return flags_with_answers(df, rating_answers(df, instrument), opening_hours)
 

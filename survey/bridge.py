@@ -11,12 +11,13 @@ import pandas as pd
 from sqlalchemy import Select, select
 
 from analysis.interchange import columns, validate_frame
+from analysis.quality import flag_responses
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Answer, Response, ServicePoint, Unit
 from survey.periods import LOCAL_TZ
 
-__all__ = ["responses_frame"]
+__all__ = ["current_unit_codes", "opening_hours_by_point", "responses_frame"]
 
 META = [
     "id",
@@ -80,7 +81,8 @@ def responses_frame(
     """Stored responses (optionally of one period and some units) as a validated interchange frame.
 
     With ``attach_to_successor`` a merged unit's responses carry the code of the unit it went
-    into, so reports by unit keep its history (the export keeps the codes as given).
+    into, so reports by unit keep its history (the export keeps the codes as given). The
+    ``flags`` column holds the stored flags and the data-quality flags computed now.
     """
     unit_ids = list(unit_ids) if unit_ids is not None else None
     query = _filtered(
@@ -110,4 +112,14 @@ def responses_frame(
         meta["unit_code"] = meta["unit_code"].map(current_unit_codes())
     wide = _answers_wide(meta.index, period_id, unit_ids)
     frame = pd.concat([meta, wide], axis=1).reset_index(drop=True)
-    return validate_frame(frame.reindex(columns=columns(instrument())), instrument())
+    frame = validate_frame(frame.reindex(columns=columns(instrument())), instrument())
+    # Data-quality flags (speeder, burst, after_hours …) travel with every export (SPEC 3.5).
+    return frame.assign(flags=flag_responses(frame, instrument(), opening_hours_by_point()))
+
+
+def opening_hours_by_point() -> dict[str, str]:
+    """Opening hours of every counter, keyed ``unit_code/point_code`` as the analysis expects."""
+    rows = db.session.execute(
+        select(Unit.code, ServicePoint.code, ServicePoint.opening_hours).join(ServicePoint.unit)
+    )
+    return {f"{unit}/{point}": hours for unit, point, hours in rows if hours}

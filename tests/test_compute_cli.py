@@ -8,8 +8,13 @@ import json
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from analysis.cli import main as analysis_main
+from survey.models import ServicePoint
+from survey.periods import local_today
+from tests.factories import make_open_point
+from tests.survey_client import open_form, post_answers
 
 
 def numbers_equal(a, b) -> bool:  # type: ignore[no-untyped-def]
@@ -92,3 +97,16 @@ def test_bad_options_fail_with_one_line(demo, tmp_path):
     ]:
         result = demo.invoke(args=["sipas", "compute", *args])
         assert result.exit_code != 0 and message in result.output
+
+
+def test_export_carries_the_quality_flags(runner, db, client, tmp_path):
+    """A response outside the counter's opening hours is exported with the after_hours flag."""
+    point = make_open_point()
+    other_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(local_today().weekday() + 3) % 7]
+    db.session.execute(update(ServicePoint).values(opening_hours=f"{other_day} 07:00-11:00"))
+    db.session.commit()
+    t, csrf = open_form(client, point.token)
+    post_answers(client, point.token, t, csrf, {"B1.1": "4"})
+    out = tmp_path / "flags.csv"
+    assert runner.invoke(args=["sipas", "export-responses", "--out", str(out)]).exit_code == 0
+    assert "after_hours" in out.read_text(encoding="utf-8").splitlines()[1]

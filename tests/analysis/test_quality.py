@@ -124,3 +124,24 @@ def test_is_open_is_vectorised_over_a_series():
 def test_full_rows_are_straightliners(instrument):
     """A response with the same answer everywhere is flagged (the fixture rows are uniform)."""
     assert flag_responses(frame(instrument, [full_row(5, 5)]), instrument).tolist() == ["straightliner"]
+
+
+def test_counter_codes_are_told_apart_by_unit(instrument):
+    """Q01 of two units are two counters: hours keyed unit/point apply to one, bursts do not mix."""
+    rows = [
+        {"B1.1": 4, "unit_code": "U1", "point_code": "Q01", "submitted_at": "2025-07-01T12:00:00"},
+        {"B1.1": 4, "unit_code": "U2", "point_code": "Q01", "submitted_at": "2025-07-01T12:00:00"},
+    ]
+    hours = {"U1/Q01": "mon-fri 07:00-11:30", "U2/Q01": "mon-fri 07:00-17:00"}
+    assert flag_responses(frame(instrument, rows), instrument, hours).tolist() == ["after_hours", ""]
+    burst = [
+        {
+            "B1.1": 4,
+            "device_hash": "d1",
+            "unit_code": f"U{k % 2}",
+            "point_code": "Q01",
+            "submitted_at": f"2025-07-01T09:0{k}:00",
+        }
+        for k in range(6)
+    ]
+    assert set(flag_responses(frame(instrument, burst), instrument)) == {""}
