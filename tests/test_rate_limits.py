@@ -38,6 +38,34 @@ def test_phones_without_device_cookie_share_a_generous_address_budget(db, app):
     assert statuses == [422] * 12 + [429]
 
 
+def test_made_up_or_fresh_device_cookies_do_not_escape_the_address_budget(db, app):
+    """Forged device cookies count as none, and new phones from one address share its budget."""
+    app.config.update(SURVEY_LIMIT_PER_DEVICE="5 per minute", SURVEY_LIMIT_PER_ADDRESS="12 per minute")
+    point = make_open_point()
+    client = app.test_client()
+    t, csrf = open_form(client, point.token)
+    statuses = []
+    for n in range(8):
+        client.set_cookie("sipas_device", f"made-up-device-id-{n:04d}.0123456789abcdef")
+        statuses.append(post_answers(client, point.token, t, csrf, {"B1.1": "8"}).status_code)
+    assert statuses == [422] * 8
+    fresh = []
+    for _ in range(5):  # each a new phone with its own real, signed cookie
+        phone = app.test_client()
+        t2, csrf2 = open_form(phone, point.token)
+        fresh.append(post_answers(phone, point.token, t2, csrf2, {"B1.1": "8"}).status_code)
+    assert fresh == [422] * 4 + [429]
+
+
+def test_forged_device_cookie_is_replaced_and_not_hashed(db, client):
+    """A device cookie without our signature gets a new signed one; no hash of it is stored."""
+    point = make_open_point()
+    client.set_cookie("sipas_device", "x" * 20)
+    client.get(f"/s/{point.token}")
+    value = client.get_cookie("sipas_device").value
+    assert value != "x" * 20 and "." in value
+
+
 def test_behind_a_proxy_the_client_address_is_the_forwarded_one(tmp_path, sqlite_template):
     """With SIPAS_PROXY_COUNT=1 the app (and so the limiter) sees X-Forwarded-For, not the proxy."""
     path = tmp_path / "db.sqlite3"

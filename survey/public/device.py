@@ -13,18 +13,30 @@ import secrets
 
 from flask import Response, current_app, request
 
-__all__ = ["COOKIE", "device_hash", "ensure_cookie", "rate_limit_key"]
+__all__ = ["COOKIE", "device_hash", "device_key", "ensure_cookie", "no_device"]
 
 COOKIE = "sipas_device"
 
 
+def _mac(device: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"device-cookie:" + device.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def _device_id() -> str | None:
-    value = request.cookies.get(COOKIE, "")
-    return value if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum() else None
+    """The random id of a cookie we issued; a made-up or altered cookie counts as none.
+
+    The cookie is ``<random>.<mac>``: without the mac anyone could mint fresh ids to escape
+    the per-phone rate limit or to spread one person's answers over many "devices".
+    """
+    device, _, mac = request.cookies.get(COOKIE, "").partition(".")
+    if not (16 <= len(device) <= 64) or not hmac.compare_digest(mac, _mac(device)):
+        return None
+    return device
 
 
 def device_hash() -> str | None:
-    """HMAC of the device cookie with the app secret (32 hex chars), or None without a cookie."""
+    """HMAC of the device id with the app secret (32 hex chars), or None without a cookie."""
     device = _device_id()
     if device is None:
         return None
@@ -33,11 +45,12 @@ def device_hash() -> str | None:
 
 
 def ensure_cookie(response: Response) -> Response:
-    """Give a device without one its random cookie (one year)."""
+    """Give a device without a valid cookie its random, signed one (one year)."""
     if _device_id() is None:
+        device = secrets.token_urlsafe(16)
         response.set_cookie(
             COOKIE,
-            secrets.token_urlsafe(16),
+            f"{device}.{_mac(device)}",
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",
@@ -46,7 +59,11 @@ def ensure_cookie(response: Response) -> Response:
     return response
 
 
-def rate_limit_key() -> str:
-    """Rate-limit per phone when it has the cookie, else per address (with a larger budget)."""
-    device = _device_id()
-    return f"device:{device}" if device else f"addr:{request.remote_addr}"
+def device_key() -> str:
+    """Rate-limit key of one phone."""
+    return f"device:{_device_id()}"
+
+
+def no_device() -> bool:
+    """True when the request has no valid device cookie (the per-phone limit does not apply)."""
+    return _device_id() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -15,7 +16,7 @@ from survey.instrument import instrument
 from survey.models import Period, ServicePoint
 from survey.periods import local_today, open_period
 from survey.public import bp, formload, receipts
-from survey.public.device import device_hash, ensure_cookie, rate_limit_key
+from survey.public.device import device_hash, device_key, ensure_cookie, no_device
 from survey.public.questionnaire import FormError, parse_screen, parse_submission, sections_view
 from survey.public.rotation import assign_group
 from survey.responses import find_by_key, store_response
@@ -98,13 +99,15 @@ def survey(token: str):  # type: ignore[no-untyped-def]
     return render_form(point, t, request.args)
 
 
-def _submit_limit() -> str:
-    per = "DEVICE" if rate_limit_key().startswith("device:") else "ADDRESS"
-    return str(current_app.config[f"SURVEY_LIMIT_PER_{per}"])
+def _limit(per: str):  # type: ignore[no-untyped-def]
+    return lambda: str(current_app.config[f"SURVEY_LIMIT_PER_{per}"])
 
 
 @bp.post("/s/<token>")
-@limiter.limit(_submit_limit, key_func=rate_limit_key)
+# Two budgets: a small one per phone (signed device cookie), and a large one per address that
+# every submit also counts against, since a whole service centre may share one Wi-Fi address.
+@limiter.limit(_limit("DEVICE"), key_func=device_key, exempt_when=no_device)
+@limiter.limit(_limit("ADDRESS"), key_func=get_remote_address)
 def submit(token: str):  # type: ignore[no-untyped-def]
     """Store the answers once per form load and send the respondent to the thank-you page."""
     point = load_point(token)
