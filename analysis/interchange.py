@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.errors import DataError
 from analysis.instrument import Instrument
-from analysis.validate import META, TAIL, normalise_frame, question_items
+from analysis.validate import META, TAIL, TEXT_COLUMNS, defuse, normalise_frame, question_items
 
 __all__ = ["columns", "read_responses", "validate_frame", "write_responses"]
 
@@ -148,6 +148,9 @@ def write_responses(
         If `format` is neither 'csv' nor 'xlsx'.
     """
     cells = _cells(df, instrument)
+    for column in TEXT_COLUMNS:
+        if column in cells:
+            cells[column] = defuse(cells[column])
     if format == "csv":
         cells.to_csv(path_or_buffer, index=False, lineterminator="\n")
     elif format == "xlsx":

@@ -47,6 +47,24 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+# Spreadsheet programs run a cell that starts with one of these as a formula ("CSV injection");
+# exports prefix such text with an apostrophe, and reading takes the apostrophe off again.
+FORMULA_START = "=+-@\t\r"
+
+
+def defuse(col: pd.Series) -> pd.Series:
+    """Text made safe to open in a spreadsheet: a leading formula character gets a ' before it."""
+    risky = col.str[:1].isin(list(FORMULA_START)) & col.ne("")
+    return col.where(~risky, "'" + col)
+
+
+def undefuse(col: pd.Series) -> pd.Series:
+    """The text as written before :func:`defuse`."""
+    if col.dtype.kind in "iuf":
+        return col
+    return col.str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+
+
 def _text(col: pd.Series) -> pd.Series:
     """Strings with '' for empty; integral floats (from spreadsheets or databases) lose '.0'."""
     if col.dtype.kind in "iuf":
@@ -239,7 +257,7 @@ def normalise_frame(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     if missing:
         raise DataError(f"row 1, column {missing[0]}: required column is missing")
     raw = raw.reset_index(drop=True)
-    text = _meta(raw)
+    text = {c: undefuse(v) for c, v in _meta(raw).items()}
     out = {"response_id": text["response_id"], "submitted_at": _parse_times(raw["submitted_at"])}
     out.update({c: text[c] for c in ("unit_code", "point_code", "channel")})
     out["weight"] = _nonnegative(raw, "weight", 1.0)

@@ -127,3 +127,32 @@ def test_row_with_extra_cell_is_an_error(instrument):
     text = "response_id,submitted_at,unit_code,channel\nr1,2025-07-01T08:00:00,U1,qr,extra\n"
     with pytest.raises(DataError, match="not a well-formed CSV"):
         read_text(text, instrument)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_like_text_is_defused_and_read_back_as_written(instrument, tmp_path, fmt):
+    """A comment starting with '=' is no spreadsheet formula in the export, and reads back unchanged."""
+    import openpyxl
+
+    df = validate_frame(
+        pd.DataFrame(
+            {
+                "response_id": ["r1", "r2"],
+                "submitted_at": ["2025-07-01T09:00:00"] * 2,
+                "unit_code": ["U1", "U1"],
+                "channel": ["qr", "qr"],
+                "comment": ['=HYPERLINK("http://x.example","Click")', "-- rất tốt"],
+            }
+        ),
+        instrument,
+    )
+    path = tmp_path / f"out.{fmt}"
+    write_responses(df, path, instrument, format=fmt)
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(path).active
+        cells = [c for row in sheet.iter_rows() for c in row if c.value and "HYPERLINK" in str(c.value)]
+        assert [c.data_type for c in cells] == ["s"]
+    else:
+        assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
+    back = read_responses(path, instrument)
+    assert back["comment"].tolist() == ['=HYPERLINK("http://x.example","Click")', "-- rất tốt"]
