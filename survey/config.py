@@ -23,15 +23,22 @@ def _secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two workers starting together must not write two different keys.
+        # Written whole to a private temporary file, then linked into place: two workers
+        # starting together never read a half-written or empty key, and the first one wins.
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it (a new key is generated) or set SIPAS_SECRET_KEY")
+    return key
 
 
 def _database_url(instance: Path) -> str:
@@ -70,7 +77,6 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SIPAS_BASE_URL", "").startswith("https://"),
-        "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are then
         # trusted, so rate limits see the real client and cookies know the request was https.
