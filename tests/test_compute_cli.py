@@ -110,3 +110,13 @@ def test_export_carries_the_quality_flags(runner, db, client, tmp_path):
     out = tmp_path / "flags.csv"
     assert runner.invoke(args=["sipas", "export-responses", "--out", str(out)]).exit_code == 0
     assert "after_hours" in out.read_text(encoding="utf-8").splitlines()[1]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx"])
+def test_output_to_a_missing_folder_is_one_line_and_leaves_nothing(demo, tmp_path, fmt):
+    """--out in a folder that does not exist is a one-line error; no .part file is left."""
+    out = tmp_path / "missing" / f"r.{fmt}"
+    result = demo.invoke(args=["sipas", "compute", "--format", fmt, "--out", str(out)])
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [f"Error: --out: folder '{out.parent}' does not exist"]
+    assert not out.parent.exists() and not list(tmp_path.glob("**/*.part"))

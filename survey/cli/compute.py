@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from analysis import AnalysisError, compute_indices, to_csv, to_json_dict, to_table
+from analysis import AnalysisError, IndexResult, compute_indices, to_csv, to_json_dict, to_table
 from analysis.xlsx import write_xlsx
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
-from survey.cli import fail, sipas
+from survey.cli import atomic_output, fail, sipas
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Period, Unit
@@ -73,21 +73,22 @@ def compute(
         )
     except AnalysisError as exc:
         fail(str(exc))
-    if fmt == "xlsx":
-        tmp = out.with_name(out.name + ".part")  # type: ignore[union-attr]
-        write_xlsx(result, tmp)
-        tmp.replace(out)  # type: ignore[arg-type]
-        click.echo(f"{len(frame)} responses; workbook written to {out}")
+    if out is None:
+        click.echo(_render(result, fmt), nl=False)
         return
+    with atomic_output(out) as tmp:
+        if fmt == "xlsx":
+            write_xlsx(result, tmp)
+        else:
+            tmp.write_text(_render(result, fmt), encoding="utf-8")
+    click.echo(f"{len(frame)} responses; {fmt} written to {out}")
+
+
+def _render(result: IndexResult, fmt: str) -> str:
     if fmt == "json":
-        text = json.dumps(to_json_dict(result), ensure_ascii=False, indent=1) + "\n"
-    elif fmt == "csv":
+        return json.dumps(to_json_dict(result), ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
         buf = io.StringIO()
         to_csv(result, buf)
-        text = buf.getvalue()
-    else:
-        text = to_table(result)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
+        return buf.getvalue()
+    return to_table(result)
