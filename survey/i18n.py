@@ -41,5 +41,9 @@ def init_app(app: Flask) -> None:
 
 def lang_url(code: str) -> str:
     """This page's address in another language (query string kept)."""
-    args = {k: v for k, v in request.args.items() if k != "lang"}
-    return url_for(request.endpoint or "public.survey", **(request.view_args or {}), **args, lang=code)
+    view_args = request.view_args or {}
+    # Query keys that clash with the route's own arguments or with url_for's options are dropped.
+    args = {
+        k: v for k, v in request.args.items() if k != "lang" and k not in view_args and not k.startswith("_")
+    }
+    return url_for(request.endpoint or "public.survey", **view_args, **args, lang=code)

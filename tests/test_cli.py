@@ -138,3 +138,13 @@ def test_seed_demo_without_responses(runner, db):
     result = runner.invoke(args=["sipas", "seed-demo", "--responses", "0"])
     assert result.exit_code == 0, result.output
     assert (count(db, Unit), count(db, ServicePoint), count(db, Response)) == (168, 9, 0)
+
+
+def test_demo_login_belongs_to_its_database(runner, app, tmp_path):
+    """demo-login prints nothing it cannot vouch for: logins seeded into another database are not shown."""
+    runner.invoke(args=["sipas", "seed-demo", "--responses", "0"])
+    path = tmp_path / "demo-login.txt"
+    path.write_text(path.read_text().replace("database\t", "database\tsqlite:////elsewhere/", 1))
+    result = runner.invoke(args=["sipas", "demo-login"])
+    assert result.exit_code == 0
+    assert "no demo accounts for this database" in result.output and "password" not in result.output

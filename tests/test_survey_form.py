@@ -131,3 +131,12 @@ def test_security_headers_allow_only_our_own_nonced_script(db, client):
     assert len(nonces) == 1 and f"script-src 'nonce-{nonces[0]}'" in csp
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_odd_query_arguments_do_not_break_the_language_switch(db, client):
+    """?token=…, ?_external=… and the like are ignored by the language links, not a 500."""
+    point = make_open_point()
+    page = client.get(f"/s/{point.token}?token=x&_external=1&_anchor=y&S1=2")
+    assert page.status_code == 200
+    link = re.search(r'<a href="([^"]+)"[^>]*hreflang="en"', page.text).group(1)
+    assert link.startswith(f"/s/{point.token}?") and "S1=2" in link and "_external" not in link

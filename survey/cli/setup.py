@@ -29,6 +29,11 @@ def _demo_login_file() -> Path:
     )
 
 
+def _database() -> str:
+    """The database in use, without any password: the demo logins belong to one database."""
+    return db.engine.url.render_as_string(hide_password=True)
+
+
 @sipas.command("seed-demo")
 @click.option(
     "--responses",
@@ -53,7 +58,10 @@ def seed_demo(responses: int) -> None:
         db.session.commit()
     path = _demo_login_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{email}\t{role}\t{password}\n" for email, role, _ in DEMO_ACCOUNTS))
+    lines = [f"database\t{_database()}\n"] + [
+        f"{email}\t{role}\t{password}\n" for email, role, _ in DEMO_ACCOUNTS
+    ]
+    path.write_text("".join(lines))
     path.chmod(0o600)
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " created")
 
@@ -62,12 +70,13 @@ def seed_demo(responses: int) -> None:
 def demo_login() -> None:
     """Print the demo accounts created by seed-demo (from instance/demo-login.txt)."""
     path = _demo_login_file()
-    if not path.exists():
+    lines = [line.split("\t") for line in path.read_text().splitlines()] if path.exists() else []
+    if not lines or lines[0] != ["database", _database()]:
         click.echo(
-            "no demo accounts (create one with: flask --app wsgi sipas create-user EMAIL --role admin)"
+            "no demo accounts for this database"
+            " (create one: flask --app wsgi sipas create-user EMAIL --role admin)"
         )
         return
     click.echo(f"Demo logins (open {current_app.config['SIPAS_BASE_URL']}/login):")
-    for line in path.read_text().splitlines():
-        email, role, password = line.split("\t")
+    for email, role, password in lines[1:]:
         click.echo(f"  {role:8} {email}  password: {password}")
