@@ -8,7 +8,7 @@ group without JavaScript and the server maps the answers to ``A1.G3`` etc.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,7 +28,6 @@ class Submission:
 
     answers: Mapping[str, Answer]
     policy_group: str | None
-    raw: MultiDict[str, str] = field(default_factory=MultiDict)
 
 
 class FormError(Exception):
@@ -122,7 +121,7 @@ def parse_submission(form: MultiDict[str, str], ins: Instrument) -> Submission:
         if not item.applies(answers):
             errors[_field_name(item)] = _("This question does not apply to your answer in step 1.")
     answered_group = group if any(ins.items[c].group for c in answers) else None
-    submission = Submission(answers, answered_group, form)
+    submission = Submission(answers, answered_group)
     if errors:
         raise FormError(errors, submission)
     return submission
@@ -141,6 +140,21 @@ class QuestionView:
     error: str | None
 
 
+def _question(item: Item, lang: str, form: MultiDict[str, str], error: str | None) -> QuestionView:
+    name = _field_name(item)
+    options = tuple((o.code, o.label[lang]) for o in item.scale.options) if item.scale else ()
+    return QuestionView(
+        name, item.code, item.kind, item.text[lang], options, tuple(form.getlist(name)), error
+    )
+
+
+def _shown(item: Item, screen: Mapping[str, int], errors: Mapping[str, str], template: set[str]) -> bool:
+    """Policy items once (as the template), others when they apply or carry an error to clear."""
+    if item.group:
+        return item.code in template
+    return item.applies(screen) or _field_name(item) in errors
+
+
 def sections_view(
     ins: Instrument,
     lang: str,
@@ -151,32 +165,16 @@ def sections_view(
     """Sections of step 2 with the questions that apply, answers kept, errors beside them."""
     form = form or MultiDict()
     errors = errors or {}
-    template_items = {i.code for i in _policy_template(ins)}
+    template = {i.code for i in _policy_template(ins)}
     view = []
     for section in ins.sections:
-        if section.id == "screen":
-            continue
-        questions = []
-        for code in section.items:
-            item = ins.items[code]
-            name = _field_name(item)
-            if item.group and code not in template_items:
-                continue
-            if not item.applies(screen) and name not in errors:
-                continue  # shown anyway when answered against the skip rule, to be cleared
-            options = tuple((o.code, o.label[lang]) for o in item.scale.options) if item.scale else ()
-            questions.append(
-                QuestionView(
-                    name,
-                    code,
-                    item.kind,
-                    item.text[lang],
-                    options,
-                    tuple(form.getlist(name)),
-                    errors.get(name),
-                )
-            )
-        if questions:
+        items = [ins.items[c] for c in section.items]
+        questions = [
+            _question(i, lang, form, errors.get(_field_name(i)))
+            for i in items
+            if _shown(i, screen, errors, template)
+        ]
+        if questions and section.id != "screen":
             view.append(
                 {
                     "id": section.id,
