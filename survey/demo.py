@@ -115,7 +115,11 @@ def _submitted_at(rng: np.random.Generator, today: date) -> datetime:
     day = today - timedelta(days=int(rng.integers(0, 365)))
     while day.weekday() >= 5:
         day -= timedelta(days=1)
-    local = datetime(day.year, day.month, day.day, 7) + timedelta(minutes=int(rng.integers(0, 600)))
+    # Within the counters' default hours (07:00-11:30, 13:30-17:00: 480 minutes), as people come
+    # while the counter is open; the lunch break is skipped.
+    minute = int(rng.integers(0, 480))
+    minute += 120 if minute >= 270 else 0
+    local = datetime(day.year, day.month, day.day, 7) + timedelta(minutes=minute)
     return local - timedelta(hours=7)  # stored in UTC
 
 
