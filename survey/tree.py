@@ -92,12 +92,22 @@ def update_unit(unit: Unit, form: dict[str, str]) -> None:
     audit.record("unit.update", "unit", unit.code, before, audit.snapshot(unit, FIELDS))
 
 
+def _refuse_retired(unit: Unit) -> None:
+    # Retiring twice would silently re-point the unit's history (and, for a district, pull
+    # its old communes into a second successor's reports).
+    if unit.successor is not None:
+        raise InputError(_("Successor: the unit is already retired into %(code)s.", code=unit.successor.code))
+    if unit.valid_to is not None:
+        raise InputError(_("Last day: the unit already ended on %(day)s.", day=unit.valid_to.isoformat()))
+
+
 def retire_unit(unit: Unit, successor_code: str, last_day: date | None, move_points: bool) -> None:
     """End a unit on its last day and name its successor, whose reports then include its history.
 
     With move_points, the unit's counters move to the successor (a merged commune's one-stop
     counter usually keeps serving people under the new commune); past responses stay where they are.
     """
+    _refuse_retired(unit)
     before = audit.snapshot(unit, FIELDS)
     successor = unit_by_code(successor_code) if successor_code.strip() else None
     if successor is None:

@@ -44,7 +44,9 @@ def family_ids(root_ids: set[int]) -> set[int]:
     """The units under the roots, plus every retired unit whose successor chain leads into them.
 
     Responses stay stored against the unit they were given to; a merged commune's history
-    counts for the unit it went into, so a report of the new unit includes it.
+    counts for the unit it went into, so a report of the new unit includes it. A predecessor
+    brings only itself and its own predecessors, never its children: the communes of a retired
+    district may have gone into other new communes, whose reports already count them.
     """
     links = db.session.execute(select(Unit.id, Unit.parent_id, Unit.successor_id)).all()
     children: dict[int, list[int]] = {}
@@ -55,14 +57,17 @@ def family_ids(root_ids: set[int]) -> set[int]:
         if successor is not None:
             predecessors.setdefault(successor, []).append(uid)
     seen: set[int] = set()
-    todo = list(root_ids)
+    expanded: set[int] = set()  # units whose children are in too
+    todo = [(uid, True) for uid in root_ids]
     while todo:
-        uid = todo.pop()
-        if uid in seen:
+        uid, with_children = todo.pop()
+        if uid in expanded or (uid in seen and not with_children):
             continue
         seen.add(uid)
-        todo.extend(children.get(uid, ()))
-        todo.extend(predecessors.get(uid, ()))
+        if with_children:
+            expanded.add(uid)
+            todo.extend((child, True) for child in children.get(uid, ()))
+        todo.extend((old, False) for old in predecessors.get(uid, ()))
     return seen
 
 

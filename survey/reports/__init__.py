@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from analysis.interchange import write_responses
-from survey.auth.access import family_ids, load_unit_or_404, require_role, role_required, visible_unit_ids
+from survey.auth.access import family_ids, load_unit_or_404, require_role, visible_unit_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
 from survey.instrument import instrument
@@ -42,13 +42,22 @@ def index() -> str:
     return render_template("reports/index.html", tree=tree)
 
 
-def response_counts(unit_ids: set[int]) -> list[tuple[str, str, str, str, int]]:
-    """Responses per period, unit and counter among the given units: (period, unit, counter, channel, n)."""
+CountRow = tuple[str, str, str, str | None, str | None, str, int]
+
+
+def response_counts(unit_ids: set[int]) -> list[CountRow]:
+    """Responses per period, unit and counter among the given units.
+
+    Rows are (period, unit code, unit name, counter code, counter name, channel, n). Grouped by
+    id, not by name: an old commune and the new one that took its name are different units.
+    """
     query = (
         select(
             func.coalesce(Period.name, ""),
+            Unit.code,
             Unit.name,
-            func.coalesce(ServicePoint.name, ""),
+            ServicePoint.code,
+            ServicePoint.name,
             SurveyResponse.channel,
             func.count(SurveyResponse.id),
         )
@@ -56,8 +65,19 @@ def response_counts(unit_ids: set[int]) -> list[tuple[str, str, str, str, int]]:
         .outerjoin(Period, SurveyResponse.period_id == Period.id)
         .outerjoin(ServicePoint, SurveyResponse.point_id == ServicePoint.id)
         .where(SurveyResponse.unit_id.in_(unit_ids))
-        .group_by(Period.starts_on, Period.name, Unit.name, ServicePoint.name, SurveyResponse.channel)
-        .order_by(Period.starts_on.desc(), Unit.name, ServicePoint.name, SurveyResponse.channel)
+        .group_by(
+            Period.id,
+            Period.starts_on,
+            Period.name,
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            ServicePoint.id,
+            ServicePoint.code,
+            ServicePoint.name,
+            SurveyResponse.channel,
+        )
+        .order_by(Period.starts_on.desc(), Unit.name, Unit.code, ServicePoint.code, SurveyResponse.channel)
     )
     return [tuple(r) for r in db.session.execute(query)]  # type: ignore[misc]
 
@@ -75,16 +95,17 @@ def unit(code: str) -> str:
         "reports/unit.html",
         unit=unit,
         rows=rows,
-        total=sum(r[4] for r in rows),
+        total=sum(r[-1] for r in rows),
         predecessors=list(predecessors),
     )
 
 
 @bp.get("/<code>/responses.csv")
-@role_required("admin", "analyst")
 def export(code: str) -> Response:
     """The unit's responses (subtree and history) in the interchange format (analysts and admins)."""
+    # Scope first: a viewer must get 404 for another unit (SPEC 3.7), 403 only for their own.
     unit = load_unit_or_404(code)
+    require_role("admin", "analyst")
     buf = io.StringIO()
     write_responses(responses_frame(unit_ids=family_ids({unit.id})), buf, instrument())
     return Response(

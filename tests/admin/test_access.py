@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from survey.auth.access import family_ids
 from tests.admin.conftest import World, csrf, login
+from tests.factories import make_unit
 
 ROLES = ("anonymous", "viewer", "analyst", "admin")
 # Expected status per role, in the order of ROLES. 302 = sent to the login page.
@@ -42,7 +44,7 @@ ROUTES = [
     ("GET", "/reports/12", OTHER_UNIT),
     ("GET", "/reports/NO-SUCH-UNIT", (302, 404, 404, 404)),
     ("GET", "/reports/03408/responses.csv", READ_EXPORT),
-    ("GET", "/reports/03388/responses.csv", (302, 403, 200, 200)),
+    ("GET", "/reports/03388/responses.csv", OTHER_UNIT),
     ("GET", "/api/v1/units", (401, 200, 200, 200)),
     ("POST", "/api/v1/receipt-codes", (401, 401, 401, 401)),
 ]
@@ -102,3 +104,23 @@ def test_admin_form_without_csrf_token_is_refused(as_admin, world: World) -> Non
     reply = as_admin.post(f"/admin/points/{world.point.id}/deactivate")
     assert reply.status_code == 400
     assert world.point.active is True
+
+
+def test_a_retired_districts_other_communes_stay_out_of_a_viewers_scope(app, db, world: World) -> None:
+    """A district retired into a new commune brings only itself, not its communes merged elsewhere."""
+    district = make_unit("107", "Huyện Mường Tè", "district", parent=world.province)
+    own = make_unit("LC-OLD-03440", "Xã Cũ Một", "commune", parent=district, successor=world.ward)
+    elsewhere = make_unit("LC-OLD-03442", "Xã Cũ Hai", "commune", parent=district, successor=world.other)
+    district.successor = world.ward
+    db.session.commit()
+    assert family_ids({world.ward.id}) == {world.ward.id, world.old.id, district.id, own.id}
+    viewer = app.test_client()
+    login(viewer, world.viewer.email)
+    codes = {u["code"] for u in viewer.get("/api/v1/units").json["units"]}
+    assert elsewhere.code not in codes
+
+
+def test_viewer_gets_404_for_another_units_export(as_viewer, world: World) -> None:
+    """A viewer asking for another unit's CSV export gets 404, as for its report, so nothing leaks."""
+    assert as_viewer.get("/reports/03388/responses.csv").status_code == 404
+    assert as_viewer.get("/reports/03408/responses.csv").status_code == 403

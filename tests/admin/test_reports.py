@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from survey.responses import store_response
 from tests.admin.conftest import World
@@ -56,3 +57,20 @@ def test_export_has_the_subtree_responses_in_interchange_format(as_analyst, db, 
     rows = list(csv.DictReader(io.StringIO(reply.text)))
     assert [r["unit_code"] for r in rows] == ["03408", "03408"]
     assert rows[0]["B1.1"] == "4"
+
+
+def test_units_sharing_a_name_keep_separate_rows_with_their_codes(as_analyst, db, world: World) -> None:
+    """An old commune and the new one that took its name are two rows, each showing its own code."""
+    from tests.factories import make_point, make_unit
+
+    new = make_unit("03445", "Xã Mường Tè", "commune", parent=world.province)
+    old = make_unit("LC-OLD-03445", "Xã Mường Tè", "commune", parent=world.province, successor=new)
+    answer(make_point(new, "Q01", "Một cửa"), n=3)
+    answer(make_point(old, "Q01", "Một cửa"), n=2)
+    db.session.commit()
+    page = as_analyst.get("/reports/03445").text
+    rows = re.findall(
+        r"<tr><td>[^<]*</td><td>Xã Mường Tè <span class=\"code\">([^<]+)</span>.*?<td class=\"n\">(\d+)</td>",
+        page,
+    )
+    assert sorted(rows) == [("03445", "3"), ("LC-OLD-03445", "2")]
