@@ -47,10 +47,30 @@ def create_user(email: str, role: str, unit: Unit | None, password: str) -> User
     return user
 
 
+def _acting_user_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
+
+
+def _keep_an_admin(user: User, role: str, active: bool) -> None:
+    """Refuse a change that locks the province out of its own administration."""
+    if user.role != "admin" or not user.active or (role == "admin" and active):
+        return
+    if user.id == _acting_user_id():
+        raise InputError(_("Role: you cannot take away your own admin role or disable your own account."))
+    others = select(func.count(User.id)).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id
+    )
+    if not db.session.scalar(others):
+        raise InputError(_("Role: this is the last active admin account; it must stay an active admin."))
+
+
 def update_user(user: User, role: str, unit: Unit | None, active: bool) -> None:
-    """Change an account's role, unit and whether it may log in."""
+    """Change an account's role, unit and whether it may log in; at least one active admin stays."""
     before = audit.snapshot(user, FIELDS)
     _check_role(role, unit)
+    _keep_an_admin(user, role, active)
     user.role, user.unit, user.active = role, unit if role == "viewer" else None, active
     db.session.flush()
     audit.record("user.update", "user", user.id, before, audit.snapshot(user, FIELDS))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from survey import accounts as ops
 from survey.admin import bp
 from survey.admin.forms import checked, done
+from survey.auth import bind_session
 from survey.extensions import db
 from survey.models import ROLES, ApiKey, Unit, User
 from survey.tree import unit_by_code
@@ -55,6 +57,8 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
             ops.update_user(user, request.form.get("role", ""), _form_unit(), checked("active"))
             if request.form.get("password"):
                 ops.set_password(user, request.form["password"])
+                if user.id == current_user.id:
+                    bind_session(user)  # other sessions end; the one making the change goes on
         except InputError as exc:
             db.session.rollback()
             return render_template("admin/user_edit.html", user=user, roles=ROLES, error=str(exc)), 422

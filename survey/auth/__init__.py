@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, jsonify, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.extensions import db, login_manager
 
-__all__ = ["bp", "init_app"]
+if TYPE_CHECKING:
+    from survey.models import User
+
+__all__ = ["bind_session", "bp", "init_app"]
 
 bp = Blueprint("auth", __name__)
+
+SESSION_KEY = "_password_mark"
+
+
+def _password_mark(user: User) -> str:
+    # A keyed digest, not a slice of the hash itself: the session cookie is signed but readable.
+    key = current_app.secret_key
+    secret = key.encode() if isinstance(key, str) else bytes(key or b"")
+    return hmac.new(secret, user.password_hash.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def bind_session(user: User) -> None:
+    """Tie the current session to the user's password, so a password change ends the other sessions."""
+    session[SESSION_KEY] = _password_mark(user)
 
 
 def _load_user(user_id: str):  # type: ignore[no-untyped-def]
@@ -20,7 +39,12 @@ def _load_user(user_id: str):  # type: ignore[no-untyped-def]
 
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     # A disabled account loses its open sessions at once, not at their expiry.
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    # So does every session opened before the password last changed (a leaked or shared one).
+    if not hmac.compare_digest(session.get(SESSION_KEY, ""), _password_mark(user)):
+        return None
+    return user
 
 
 def _unauthorized() -> WerkzeugResponse | tuple[WerkzeugResponse, int]:
@@ -35,11 +59,8 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
-    login_manager.login_message = _l("Please log in to open this page.")
     # A shared office computer: a working day, then log in again.
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=10))
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 from survey.auth import views  # noqa: E402,F401  (routes register on import)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -10,7 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey import audit
-from survey.auth import bp
+from survey.auth import bind_session, bp
 from survey.auth.passwords import verify_password
 from survey.extensions import db, limiter
 from survey.models import User, utcnow
@@ -37,10 +39,22 @@ def _failed(response: WerkzeugResponse) -> bool:
     return response.status_code == 401
 
 
+def _is_local_path(target: str) -> bool:
+    """Whether a `next` target stays on this site.
+
+    Browsers and Werkzeug drop tabs and newlines and read a backslash as a slash, so
+    '/<tab>/evil.example' or '/<backslash>evil.example' would become '//evil.example': refused.
+    """
+    if not target.startswith("/") or any(ord(c) < 33 or c == "\x7f" for c in target):
+        return False
+    parts = urlsplit(target.replace("\\", "/"))
+    return not parts.scheme and not parts.netloc
+
+
 def _next_url(user: User) -> str:
     """Where to go after login: the page asked for (same site only), else the role's home."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if _is_local_path(target):
         return target
     return url_for("admin.index") if user.role == "admin" else url_for("reports.index")
 
@@ -61,6 +75,7 @@ def login():  # type: ignore[no-untyped-def]
         return render_template("auth/login.html", email=email, error=error), 401
     session.clear()  # no session fixation: the logged-in session is a new one
     login_user(user)
+    bind_session(user)
     user.last_login_at = utcnow()
     audit.record("login.success", "user", user.id)
     db.session.commit()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from survey import accounts
 from survey.models import AuditLog, User
+from survey.validation import InputError
 from tests.admin.conftest import World, login, post
+from tests.factories import make_user
 
 
 def user(db, email: str) -> User | None:  # type: ignore[no-untyped-def]
@@ -98,3 +102,49 @@ def test_cli_create_user_errors_are_one_line(runner, db, world: World) -> None:
     )
     assert no_unit.exit_code != 0
     assert user(db, "a@b.vn") is None
+
+
+def test_admin_cannot_demote_or_disable_themselves(as_admin, db, world: World) -> None:
+    """An admin's own role change or deactivation is refused in Vietnamese and changes nothing."""
+    make_user("second@snv.laichau.gov.vn", "admin")
+    db.session.commit()
+    for form in ({"role": "analyst", "active": "1"}, {"role": "admin"}):
+        reply = post(as_admin, f"/admin/users/{world.admin.id}", form)
+        assert reply.status_code == 422
+        assert "Vai trò: không thể tự bỏ vai trò quản trị" in reply.text
+    assert (world.admin.role, world.admin.active) == ("admin", True)
+
+
+def test_another_admin_can_be_demoted_while_one_stays(as_admin, db, world: World) -> None:
+    """Demoting a second admin works, because an active admin remains."""
+    second = make_user("second@snv.laichau.gov.vn", "admin")
+    db.session.commit()
+    assert post(as_admin, f"/admin/users/{second.id}", {"role": "analyst", "active": "1"}).status_code == 303
+    assert second.role == "analyst"
+
+
+def test_the_last_active_admin_cannot_be_removed(app, db, world: World) -> None:
+    """Outside a request (no acting admin), demoting the only active admin raises InputError."""
+    with (
+        app.test_request_context("/"),
+        pytest.raises(InputError, match="Vai trò: đây là tài khoản quản trị cuối cùng"),
+    ):
+        accounts.update_user(world.admin, "analyst", None, True)
+
+
+def test_password_change_ends_the_accounts_other_sessions(app, as_admin, as_viewer, db, world: World) -> None:
+    """After an admin sets a new password, a session opened with the old one must log in again."""
+    assert as_viewer.get("/reports/").status_code == 200
+    form = {"role": "viewer", "unit_code": "03408", "active": "1", "password": "Tanphong2027y"}
+    assert post(as_admin, f"/admin/users/{world.viewer.id}", form).status_code == 303
+    assert as_viewer.get("/reports/").status_code == 302
+    fresh = app.test_client()
+    assert login(fresh, world.viewer.email, "Tanphong2027y").status_code == 303
+    assert fresh.get("/reports/").status_code == 200
+
+
+def test_own_password_change_keeps_the_admins_session(as_admin, db, world: World) -> None:
+    """An admin who changes their own password stays logged in on the page where they did it."""
+    form = {"role": "admin", "active": "1", "password": "Nguoiquantri2027"}
+    assert post(as_admin, f"/admin/users/{world.admin.id}", form).status_code == 303
+    assert as_admin.get("/admin/").status_code == 200

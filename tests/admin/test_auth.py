@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from survey.models import AuditLog
 from tests.admin.conftest import World, csrf, login, post
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 
 def audit_actions(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -120,3 +122,49 @@ def test_user_passwords_are_stored_as_argon2_hashes(db) -> None:
     user = make_user(password="Matkhau2026")
     assert user.password_hash.startswith("$argon2id$")
     assert "Matkhau2026" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    "target", ["/%09/evil.example", "/%0A/evil.example", "/%5Cevil.example", "/%20/evil.example", "http:evil"]
+)
+def test_next_with_control_characters_or_backslashes_stays_on_site(app, world: World, target: str) -> None:
+    """A `next` that a browser would turn into another site (tab, newline, space, backslash) goes home."""
+    client = app.test_client()
+    data = {"email": world.admin.email, "password": PASSWORD, "csrf_token": csrf(client)}
+    reply = client.post(f"/login?next={target}", data=data)
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == "/admin/"
+
+
+class ArgonCounter:
+    """Counts the argon2 hashes and verifications made while it is installed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.hashes = self.verifies = 0
+        real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
+
+        def counted_hash(hasher, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.hashes += 1
+            return real_hash(hasher, *args, **kwargs)
+
+        def counted_verify(hasher, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.verifies += 1
+            return real_verify(hasher, *args, **kwargs)
+
+        monkeypatch.setattr(PasswordHasher, "hash", counted_hash)
+        monkeypatch.setattr(PasswordHasher, "verify", counted_verify)
+
+    def reset(self) -> None:
+        self.hashes = self.verifies = 0
+
+
+def test_unknown_email_costs_the_same_argon2_work_as_a_known_one(app, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A login for an e-mail with no account makes one verification and no hash, like a wrong password."""
+    counter = ArgonCounter(monkeypatch)
+    login(app.test_client(), "nobody@laichau.gov.vn", "nope-12345")  # may make the one dummy hash
+    counter.reset()
+    assert login(app.test_client(), "nobody2@laichau.gov.vn", "nope-12345").status_code == 401
+    unknown = (counter.hashes, counter.verifies)
+    counter.reset()
+    assert login(app.test_client(), world.admin.email, "wrong-password-1").status_code == 401
+    assert unknown == (counter.hashes, counter.verifies) == (0, 1)
