@@ -45,16 +45,16 @@ def test_the_provinces_real_file_imports_as_it_is(as_admin, db, world: World) ->
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("X1,Xã Một,village,12,,,\n", "row 2, column kind"),
+        ("X1,Xã Một,village,12,,,\n", "dòng 2, cột kind"),
         (
             "X1,Xã Một,commune,12,,,\nX2,Xã Hai,commune,NOPE,,,\n",
-            "row 3, column parent_code: unknown unit 'NOPE'",
+            "dòng 3, cột parent_code: không có đơn vị 'NOPE'",
         ),
-        ("X1,Xã Một,commune,12,2025-13-01,,\n", "row 2, column valid_from"),
-        ("X1,Xã Một,commune,12,,,\nX1,Xã Một bis,commune,12,,,\n", "row 3, column code: 'X1' repeats row 2"),
-        ("X1,,commune,12,,,\n", "row 2, column name: empty"),
-        ("X1,Xã Một,commune,12,2025-07-01,2025-01-01,\n", "row 2, column valid_to"),
-        ("X1,Xã Một,commune,12,,,X1\n", "row 2, column successor_code"),
+        ("X1,Xã Một,commune,12,2025-13-01,,\n", "dòng 2, cột valid_from"),
+        ("X1,Xã Một,commune,12,,,\nX1,Xã Một bis,commune,12,,,\n", "dòng 3, cột code: 'X1'"),
+        ("X1,,commune,12,,,\n", "dòng 2, cột name"),
+        ("X1,Xã Một,commune,12,2025-07-01,2025-01-01,\n", "dòng 2, cột valid_to"),
+        ("X1,Xã Một,commune,12,,,X1\n", "dòng 2, cột successor_code"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_imported(
@@ -199,3 +199,23 @@ def test_a_file_that_is_not_utf8_is_named_not_a_crash(as_admin, db, world: World
     assert upload(as_admin, legacy).status_code == 422
     assert upload(as_admin, b"not a zip file", "units.xlsx").status_code == 422
     assert unit_count(db) == 4
+
+
+def test_an_already_retired_unit_cannot_be_retired_again(as_admin, db, world: World) -> None:
+    """Retiring a unit that already has a successor answers 422 naming the field, and changes nothing."""
+    reply = post(
+        as_admin, "/admin/units/LC-OLD-03412/retire", {"successor_code": "03388", "valid_to": "2025-12-31"}
+    )
+    assert reply.status_code == 422
+    assert "Đơn vị kế thừa: đơn vị này đã sáp nhập vào 03408" in reply.text
+    assert (world.old.successor_id, world.old.valid_to) == (world.ward.id, date(2025, 6, 30))
+
+
+def test_a_unit_that_already_ended_cannot_be_retired(as_admin, db, world: World) -> None:
+    """A unit with a last day but no successor is refused too, naming the last day."""
+    world.other.valid_to = date(2025, 12, 31)
+    db.session.commit()
+    reply = post(as_admin, "/admin/units/03388/retire", {"successor_code": "03408", "valid_to": "2026-01-31"})
+    assert reply.status_code == 422
+    assert "Ngày cuối: đơn vị này đã kết thúc hoạt động ngày 2025-12-31" in reply.text
+    assert world.other.successor_id is None
