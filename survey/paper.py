@@ -8,10 +8,12 @@ everything in the caller's transaction, or nothing.
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 from flask_babel import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import insert, select
 
 from analysis.errors import DataError
@@ -27,18 +29,44 @@ from survey.validation import InputError
 __all__ = ["import_responses"]
 
 
-def _row_error(pos: int, column: str, message: str) -> InputError:
-    # The same "row N, column C:" prefix as the analysis reader, whatever the language.
-    return InputError(f"row {pos + 2}, column {column}: {message}")
+# Text columns of a response with a length limit in the database. PostgreSQL refuses a longer
+# value and SQLite silently keeps it, so the limit is checked here, naming the row.
+_COLUMNS = Response.__table__.c
+BOUNDED = {
+    "response_id": _COLUMNS.public_id.type.length,
+    "device_hash": _COLUMNS.device_hash.type.length,
+    "flags": _COLUMNS.flags.type.length,
+}
 
 
-def _read(source: bytes | Path, ins: Instrument) -> pd.DataFrame:
+def _row_error(pos: int, column: str, problem: str) -> InputError:
+    # Row numbers as in the file (header = row 1), like the analysis reader's messages; the
+    # same catalogue entry as the unit import's, so both pages say it the same way.
+    return InputError(
+        _("row %(row)d, column %(column)s: %(problem)s", row=pos + 2, column=column, problem=problem)
+    )
+
+
+def _read(source: bytes | Path, ins: Instrument, filename: str) -> pd.DataFrame:
     try:
         if isinstance(source, bytes):
             return read_responses(io.BytesIO(source), ins)
         return read_responses(source, ins)
     except DataError as exc:
         raise InputError(str(exc)) from None
+    except (zipfile.BadZipFile, InvalidFileException, UnicodeDecodeError):
+        # A damaged or renamed file: one line naming it, not the reader's traceback.
+        raise InputError(_("File '%(name)s': not a readable CSV or XLSX file.", name=filename)) from None
+
+
+def _check_lengths(frame: pd.DataFrame) -> None:
+    for column, limit in BOUNDED.items():
+        if column not in frame:
+            continue
+        too_long = frame[column].fillna("").astype(str).str.len() > limit
+        if too_long.any():
+            pos = int(too_long.to_numpy().nonzero()[0][0])
+            raise _row_error(pos, column, _("at most %(n)d characters", n=limit))
 
 
 def _places(frame: pd.DataFrame) -> tuple[list[int], list[int | None]]:
@@ -109,9 +137,11 @@ def _answers(frame: pd.DataFrame, ins: Instrument) -> tuple[list[dict[str, objec
 def import_responses(source: bytes | Path, filename: str = "") -> int:
     """Validate and insert every response of the file (in the caller's transaction); returns how many."""
     ins = instrument()
-    frame = _read(source, ins).reset_index(drop=True)
+    name = filename or (source.name if isinstance(source, Path) else "-")
+    frame = _read(source, ins, name).reset_index(drop=True)
     if frame.empty:
         raise InputError(_("The file holds no responses."))
+    _check_lengths(frame)
     unit_ids, point_ids = _places(frame)
     ids = frame["response_id"].tolist()
     _refuse_known_ids(ids)
@@ -131,7 +161,7 @@ def import_responses(source: bytes | Path, filename: str = "") -> int:
             "device_hash": frame.at[pos, "device_hash"] or None,
             "policy_group": groups[pos],
             "weight": float(frame.at[pos, "weight"]),
-            "flags": frame.at[pos, "flags"][:200],
+            "flags": frame.at[pos, "flags"],
         }
         for pos, period_id in enumerate(_period_ids(local))
     ]

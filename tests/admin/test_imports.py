@@ -71,8 +71,8 @@ GOOD_ROW = "p-0,2026-03-02T09:00:00,03408,Q01,paper,,2,4,,,,\n"
     ("row", "message"),
     [
         ("p-9,2026-03-02T09:00:00,03408,Q01,paper,,2,7,,,,\n", "row 3, column B1.1"),
-        ("p-9,2026-03-02T09:00:00,NOPE,,paper,,2,4,,,,\n", "row 3, column unit_code: không có đơn vị 'NOPE'"),
-        ("p-9,2026-03-02T09:00:00,03408,Q7,paper,,2,4,,,,\n", "row 3, column point_code"),
+        ("p-9,2026-03-02T09:00:00,NOPE,,paper,,2,4,,,,\n", "dòng 3, cột unit_code: không có đơn vị 'NOPE'"),
+        ("p-9,2026-03-02T09:00:00,03408,Q7,paper,,2,4,,,,\n", "dòng 3, cột point_code"),
         ("p-9,2026-03-02T09:00:00,03408,,letter,,2,4,,,,\n", "row 3, column channel"),
         ("p-9,yesterday,03408,,paper,,2,4,,,,\n", "row 3, column submitted_at"),
         (GOOD_ROW, "row 3, column response_id"),
@@ -103,7 +103,7 @@ def test_a_response_id_already_imported_is_refused(as_admin, db, world: World) -
     assert upload(as_admin, (HEADER + GOOD).encode()).status_code == 303
     again = upload(as_admin, (HEADER + GOOD).encode())
     assert again.status_code == 422
-    assert "row 2, column response_id: &#39;p-001&#39; đã được nhập trước đây" in again.text
+    assert "dòng 2, cột response_id: &#39;p-001&#39; đã được nhập trước đây" in again.text
     assert count(db) == 3
 
 
@@ -144,3 +144,61 @@ def test_imported_responses_fall_in_the_period_of_their_date(as_admin, db, world
     periods = dict(db.session.execute(select(Response.public_id, Response.period_id)).all())
     assert periods["d-1"] is not None
     assert periods["d-2"] is None
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            f"{'r' * 65},2026-03-02T09:00:00,03408,Q01,paper,,2,4,,,,\n",
+            "dòng 3, cột response_id: tối đa 64 ký tự",
+        ),
+        (
+            "p-9,2026-03-02T09:00:00,03408,Q01,paper,,2,4,,,,," + "d" * 65 + ",\n",
+            "dòng 3, cột device_hash: tối đa 64 ký tự",
+        ),
+        (
+            "p-9,2026-03-02T09:00:00,03408,Q01,paper,,2,4,,,,,," + "f" * 201 + "\n",
+            "dòng 3, cột flags: tối đa 200 ký tự",
+        ),
+    ],
+)
+def test_over_long_text_is_refused_by_row_on_every_database(
+    as_admin, db, world: World, row: str, message: str
+) -> None:
+    """A response_id, device_hash or flags longer than its column is a row-numbered 422, never a crash."""
+    header = HEADER.strip() + ",device_hash,flags\n"
+    good = GOOD_ROW.strip() + ",,\n"
+    reply = upload(as_admin, (header + good + row).encode())
+    assert reply.status_code == 422
+    assert message in reply.text
+    assert count(db) == 0
+
+
+def test_a_damaged_xlsx_is_one_error_naming_the_file(
+    as_admin, runner, db, world: World, tmp_path: Path
+) -> None:
+    """A .xlsx that is not a real workbook answers 422 on the page and one error line on the CLI."""
+    broken = b"PK\x03\x04 this is not really a workbook"
+    reply = upload(as_admin, broken, "bad.xlsx")
+    assert reply.status_code == 422
+    assert "Tệp &#39;bad.xlsx&#39;: không đọc được như tệp CSV hoặc XLSX." in reply.text
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"response_id,submitted_at\nnot,a workbook\n")
+    result = runner.invoke(args=["sipas", "import-responses", str(path)])
+    assert result.exit_code != 0
+    assert result.output.strip() == "Error: File 'bad.xlsx': not a readable CSV or XLSX file."
+    assert count(db) == 0
+
+
+def test_row_errors_are_vietnamese_on_the_page_and_english_on_the_cli(
+    as_admin, runner, db, world: World, tmp_path: Path
+) -> None:
+    """The row and column prefix of an import error follows the reader's language."""
+    bad = HEADER + "z-1,2026-03-02T09:00:00,NOPE,,paper,,2,4,,,,\n"
+    page = upload(as_admin, bad.encode()).text
+    assert "dòng 2, cột unit_code: không có đơn vị &#39;NOPE&#39;" in page
+    path = tmp_path / "bad.csv"
+    path.write_text(bad, "utf-8")
+    result = runner.invoke(args=["sipas", "import-responses", str(path)])
+    assert result.output.strip() == "Error: row 2, column unit_code: unknown unit 'NOPE'"
