@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -10,9 +12,36 @@ from survey.extensions import db
 from survey.models import RetiredToken, ServicePoint, Unit, new_token
 from survey.validation import InputError, required
 
-__all__ = ["create_point", "retired_token", "revoke_token", "rotate_token", "set_active", "update_point"]
+__all__ = [
+    "checked_code",
+    "create_point",
+    "retired_token",
+    "revoke_token",
+    "rotate_token",
+    "set_active",
+    "update_point",
+]
 
 FIELDS = ("unit_id", "code", "name", "opening_hours", "active")
+
+# Codes end up in URL paths, file names and Content-Disposition headers: a slash, a quote or a
+# line break would make the record unreachable or break the header. Starting with a letter or
+# digit also keeps out "." and "..", which a browser would resolve away in a URL path.
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def checked_code(value: str | None, label: str, max_length: int) -> str:
+    """A required code of letters A-Z, digits, '.', '_' and '-'; InputError naming the field otherwise."""
+    code = required(value, label, max_length)
+    if not CODE.fullmatch(code):
+        raise InputError(
+            _(
+                "%(field)s: '%(value)s' may contain only letters A-Z, digits, '.', '_' and '-'.",
+                field=label,
+                value=code,
+            )
+        )
+    return code
 
 
 def _check_code(unit: Unit, code: str, point: ServicePoint | None = None) -> None:
@@ -25,7 +54,7 @@ def _check_code(unit: Unit, code: str, point: ServicePoint | None = None) -> Non
 
 def create_point(unit: Unit, code: str, name: str, opening_hours: str = "") -> ServicePoint:
     """Add a counter under a unit (active, with a fresh token) and flush."""
-    code, name = required(code, _("Code"), 32), required(name, _("Name"))
+    code, name = checked_code(code, _("Code"), 32), required(name, _("Name"))
     _check_code(unit, code)
     point = ServicePoint(unit=unit, code=code, name=name)
     if opening_hours.strip():
@@ -39,7 +68,7 @@ def create_point(unit: Unit, code: str, name: str, opening_hours: str = "") -> S
 def update_point(point: ServicePoint, code: str, name: str, opening_hours: str) -> None:
     """Change a counter's code, name and opening hours."""
     before = audit.snapshot(point, FIELDS)
-    code, name = required(code, _("Code"), 32), required(name, _("Name"))
+    code, name = checked_code(code, _("Code"), 32), required(name, _("Name"))
     _check_code(point.unit, code, point)
     point.code, point.name = code, name
     point.opening_hours = required(opening_hours, _("Opening hours"))

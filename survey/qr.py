@@ -46,14 +46,15 @@ def _data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode()).decode()
 
 
-def poster_html(points: Sequence[ServicePoint], sheet: bool = False) -> str:
+def poster_html(points: Sequence[ServicePoint], sheet: bool = False, back: str | None = None) -> str:
     """The A5 poster of one point, or (sheet) an A4 document with every given point's poster.
 
     The QR image is inlined as a data URI, so the same HTML prints from a browser and renders
-    to PDF without fetching anything.
+    to PDF without fetching anything. `back` is the page the on-screen link returns to (a
+    plain link: the page's Content-Security-Policy runs no inline script).
     """
     posters = [{"point": p, "url": survey_url(p), "qr": _data_uri(survey_url(p))} for p in points]
-    return render_template("admin/poster.html", posters=posters, sheet=sheet)
+    return render_template("admin/poster.html", posters=posters, sheet=sheet, back=back)
 
 
 def poster_pdf(html: str) -> bytes:

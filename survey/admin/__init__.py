@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from survey.auth.access import require_role
 from survey.extensions import db
 from survey.models import AuditLog, Period, Response, ServicePoint, Unit, User
+from survey.periods import local_today, open_period
 
 __all__ = ["bp"]
 
@@ -37,8 +38,7 @@ def index() -> str:
             ("audit", AuditLog),
         )
     }
-    open_period = db.session.scalar(select(Period).where(Period.is_open.is_(True)))
-    return render_template("admin/index.html", counts=counts, open_period=open_period)
+    return render_template("admin/index.html", counts=counts, open_period=open_period(local_today()))
 
 
 from survey.admin import accounts, audit, imports, periods, points, units  # noqa: E402,F401

@@ -11,6 +11,7 @@ from survey.admin import bp
 from survey.admin.forms import done
 from survey.extensions import db
 from survey.models import Period
+from survey.points import checked_code
 from survey.validation import InputError, optional_date, required
 
 FIELDS = ("code", "name", "starts_on", "ends_on", "is_open")
@@ -18,7 +19,7 @@ FIELDS = ("code", "name", "starts_on", "ends_on", "is_open")
 
 def create_period(code: str, name: str, starts: str, ends: str) -> Period:
     """Add a (closed) period and flush."""
-    code, name = required(code, _("Code"), 20), required(name, _("Name"))
+    code, name = checked_code(code, _("Code"), 20), required(name, _("Name"))
     starts_on = optional_date(starts, _("Starts on"))
     ends_on = optional_date(ends, _("Ends on"))
     if starts_on is None or ends_on is None:

@@ -90,7 +90,8 @@ def point_svg(point_id: int) -> Response:
 @bp.get("/points/<int:point_id>/poster")
 def point_poster(point_id: int) -> str:
     """The counter's printable A5 poster."""
-    return poster_html([_point(point_id)])
+    point = _point(point_id)
+    return poster_html([point], back=_back(point))
 
 
 @bp.get("/points/<int:point_id>/poster.pdf")

@@ -93,7 +93,8 @@ def _active_points(unit: Unit) -> list[ServicePoint]:
 @bp.get("/units/<code>/posters")
 def unit_posters(code: str) -> str:
     """An A4 sheet with the posters of every active counter of the unit."""
-    return poster_html(_active_points(unit_or_404(code)), sheet=True)
+    unit = unit_or_404(code)
+    return poster_html(_active_points(unit), sheet=True, back=url_for("admin.unit", code=unit.code))
 
 
 @bp.get("/units/<code>/posters.pdf")

@@ -5,17 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from sqlalchemy import select
 
 from survey.cli import fail, sipas
 from survey.extensions import db
 from survey.models import Period, ServicePoint, Unit
-
-
-def survey_url(point: ServicePoint) -> str:
-    """The public address printed in the point's QR code."""
-    return f"{current_app.config['SIPAS_BASE_URL']}/s/{point.token}"
+from survey.qr import survey_url
 
 
 @sipas.command("tokens")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from sqlalchemy import select
 
 from survey.models import AuditLog, Period, Response
@@ -62,3 +65,30 @@ def test_response_belongs_to_the_period_open_at_submit(as_admin, client, db, wor
 def test_unknown_period_is_404(as_admin, world: World) -> None:
     """Opening a period that does not exist is 404."""
     assert post(as_admin, "/admin/periods/NOPE/open").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["2026/Q1", 'Q"1', "Q1\nX", "..", "Quý 1"])
+def test_period_code_must_be_plain(as_admin, db, world: World, code: str) -> None:
+    """A period code with a slash, quote, line break, space or only dots is refused naming the field."""
+    form = {"code": code, "name": "Quý 1", "starts_on": "2027-01-01", "ends_on": "2027-03-31"}
+    reply = post(as_admin, "/admin/periods", form)
+    assert reply.status_code == 422
+    assert "Mã: " in reply.text
+    assert "chỉ được gồm chữ cái A-Z không dấu, chữ số" in reply.text
+    assert db.session.scalars(select(Period.code)).all() == ["2026"]
+
+
+def test_a_plain_period_code_can_be_opened_by_its_url(as_admin, db, world: World) -> None:
+    """A period with dots, dashes and underscores in its code is reachable at its open URL."""
+    form = {"code": "2027_Q1.a-b", "name": "Quý 1", "starts_on": "2027-01-01", "ends_on": "2027-03-31"}
+    assert post(as_admin, "/admin/periods", form).status_code == 303
+    assert post(as_admin, "/admin/periods/2027_Q1.a-b/open").status_code == 303
+    assert period(db, "2027_Q1.a-b").is_open is True
+
+
+def test_admin_home_shows_no_open_period_when_the_survey_is_closed(as_admin, db, world: World) -> None:
+    """A period marked open whose dates have passed is not shown as open, since the survey answers 410."""
+    current = period(db, "2026")
+    current.starts_on, current.ends_on = date(2020, 1, 1), date(2020, 12, 31)
+    db.session.commit()
+    assert "Không có đợt nào đang mở" in as_admin.get("/admin/").text

@@ -89,3 +89,18 @@ def test_unknown_token_keeps_the_plain_404_page(client, world: World) -> None:
     reply = client.get("/s/never-issued-token")
     assert reply.status_code == 404
     assert "đã được thay thế" not in reply.text
+
+
+def test_counter_code_must_be_plain(as_admin, db, world: World) -> None:
+    """A counter code with a quote or slash is refused naming the field, on create and on edit."""
+    created = post(as_admin, "/admin/units/03408/points", {"code": 'Q"2', "name": "Quầy 2"})
+    assert created.status_code == 422
+    assert "Mã: " in created.text and "chỉ được gồm chữ cái A-Z không dấu" in created.text
+    edited = post(
+        as_admin,
+        f"/admin/points/{world.point.id}/edit",
+        {"code": "Q/1", "name": "Quầy 1", "opening_hours": "x"},
+    )
+    assert edited.status_code == 422
+    codes = db.session.scalars(select(ServicePoint.code).where(ServicePoint.unit_id == world.ward.id)).all()
+    assert codes == ["Q01"]

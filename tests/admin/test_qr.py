@@ -115,3 +115,11 @@ def test_cli_qr_unknown_unit_is_an_error(runner, db, tmp_path: Path) -> None:
     result = runner.invoke(args=["sipas", "qr", "--unit", "NOPE", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "--unit: unknown unit code 'NOPE'" in result.output
+
+
+def test_poster_back_link_is_a_plain_link_to_the_unit(as_admin, world: World) -> None:
+    """The poster's back link goes to the unit page by a normal href, which the CSP does not block."""
+    for url in (f"/admin/points/{world.point.id}/poster", "/admin/units/03408/posters"):
+        page = as_admin.get(url).text
+        assert "javascript:" not in page
+        assert '<a href="/admin/units/03408">' in page
