@@ -34,11 +34,22 @@ def require_api_key() -> None:
     g.audit_actor = f"api-key:{key.id}:{key.name}"
 
 
+def _json_kind(value: object) -> str:
+    """The JSON name of a parsed value's type, for error messages read by integrators."""
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return kinds.get(type(value), "something else")
+
+
 @bp.post("/receipt-codes")
 def receipt_codes() -> tuple[FlaskResponse, int]:
     """Mint single-use codes for a counter: {unit_code, point_code, count?, ttl_days?} → 201 codes."""
     require_api_key()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        message = f"body: expected a JSON object, got {_json_kind(body)}"
+        return jsonify(error="invalid", message=message, status=422), 422
     point = db.session.scalar(
         select(ServicePoint)
         .join(Unit)

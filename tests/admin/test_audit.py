@@ -100,3 +100,25 @@ def test_audit_page_filters_by_date(as_admin, db, world: World) -> None:
     """A date range before any entry shows none."""
     page = as_admin.get("/admin/audit", query_string={"since": "2000-01-01", "until": "2000-01-02"}).text
     assert "0 mục" in page
+
+
+def test_audit_actor_filter_ignores_case_on_every_database(as_admin, db, world: World) -> None:
+    """Searching 'nguyen' finds the actor 'cli:Nguyen' on SQLite and PostgreSQL alike."""
+    audit.record("test.action", "unit", "X", actor="cli:Nguyen")
+    db.session.commit()
+    page = as_admin.get("/admin/audit", query_string={"actor": "nguyen"}).text
+    assert "cli:Nguyen" in page
+
+
+@pytest.mark.parametrize("typed", ["%", "_"])
+def test_audit_actor_filter_treats_wildcards_as_text(as_admin, db, world: World, typed: str) -> None:
+    """A '%' or '_' typed in the Who filter matches only actors containing it, not every entry."""
+    assert "0 mục" in as_admin.get("/admin/audit", query_string={"actor": typed}).text
+
+
+def test_audit_invalid_date_is_an_error_naming_the_field(as_admin, db, world: World) -> None:
+    """A From date that is not a date answers 422 naming the field, instead of listing everything."""
+    reply = as_admin.get("/admin/audit", query_string={"since": "31/12/2025"})
+    assert reply.status_code == 422
+    assert "Từ ngày: &#39;31/12/2025&#39; không phải ngày (NNNN-TT-NN)." in reply.text
+    assert cell("login.success") not in reply.text

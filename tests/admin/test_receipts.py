@@ -10,6 +10,7 @@ import urllib.request
 from datetime import timedelta
 from http.cookiejar import CookieJar
 
+import pytest
 from sqlalchemy import func, select
 
 from survey.models import ApiKey, AuditLog, ReceiptCode, Response, utcnow
@@ -209,3 +210,16 @@ def test_a_code_that_expires_while_the_form_is_open_keeps_the_answers(app, db, r
     assert post_answers(phone, world.point.token, t, csrf, {"B1.1": "4"}).status_code == 303
     assert responses(db) == 1
     assert db.session.scalars(select(ReceiptCode)).one().used_at is None
+
+
+@pytest.mark.parametrize(("body", "kind"), [([1], "an array"), ("x", "a string"), (3, "a number")])
+def test_api_body_that_is_not_an_object_is_a_json_422(as_admin, client, world: World, body, kind) -> None:  # type: ignore[no-untyped-def]
+    """A JSON body that is not an object answers 422 JSON naming the problem, not 500."""
+    headers = {"Authorization": f"Bearer {new_api_key(as_admin)}"}
+    reply = client.post("/api/v1/receipt-codes", json=body, headers=headers)
+    assert reply.status_code == 422
+    assert reply.json == {
+        "error": "invalid",
+        "message": f"body: expected a JSON object, got {kind}",
+        "status": 422,
+    }
