@@ -53,7 +53,7 @@ format: $(VENV)/.dev
 
 ## translations: refresh the message catalogue after changing UI strings
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o survey/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _t -o survey/translations/messages.pot .
 	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations -l vi
 	$(BIN)/pybabel compile -d survey/translations
 

@@ -148,3 +148,12 @@ def test_demo_login_belongs_to_its_database(runner, app, tmp_path):
     result = runner.invoke(args=["sipas", "demo-login"])
     assert result.exit_code == 0
     assert "no demo accounts for this database" in result.output and "password" not in result.output
+
+
+def test_export_to_a_missing_folder_is_one_line(runner, db, tmp_path):
+    """export-responses into a folder that does not exist is a one-line error and writes nothing."""
+    make_open_point()
+    out = tmp_path / "nowhere" / "x.csv"
+    result = runner.invoke(args=["sipas", "export-responses", "--out", str(out)])
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [f"Error: --out: folder '{out.parent}' does not exist"]

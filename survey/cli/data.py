@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from survey.cli import fail, sipas
+from survey.cli import atomic_output, fail, sipas
 from survey.extensions import db
 from survey.models import Period, ServicePoint, Unit
 from survey.qr import survey_url
@@ -50,7 +50,6 @@ def export_responses(period_code: str | None, out: Path) -> None:
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
     frame = responses_frame(period_id=period.id if period else None)
-    tmp = out.with_name(out.name + ".part")
-    write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
-    tmp.replace(out)  # atomic: a reader never sees half a file
+    with atomic_output(out) as tmp:
+        write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
     click.echo(f"{len(frame)} responses written to {out}")
