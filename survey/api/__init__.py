@@ -90,3 +90,6 @@ def units() -> FlaskResponse:
             for u in db.session.scalars(query)
         ]
     )
+
+
+from survey.api import indices  # noqa: E402,F401  (routes register on import)

@@ -1,12 +1,14 @@
 """Officials' reports: the units a user may read, and a page per unit (its subtree and history).
 
 A viewer reads only their unit's subtree; any other unit answers 404, so its existence is not
-revealed. The index figures will join the unit page; for now it shows response counts.
+revealed. The unit page shows the indices of a chosen period (survey/reports/indices.py keeps
+them computed) above the response counts; exports.py serves the same report as files.
 """
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
@@ -19,9 +21,10 @@ from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
 from survey.models import Response as SurveyResponse
+from survey.reports.page import indices_context
 from survey.tree import unit_tree
 
-__all__ = ["bp"]
+__all__ = ["bp", "response_counts", "unit_context"]
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -82,22 +85,21 @@ def response_counts(unit_ids: set[int]) -> list[CountRow]:
     return [tuple(r) for r in db.session.execute(query)]  # type: ignore[misc]
 
 
-@bp.get("/<code>")
-def unit(code: str) -> str:
-    """A unit's report: response counts of its subtree, merged predecessors included."""
-    unit = load_unit_or_404(code)
+def unit_context(unit: Unit) -> dict[str, Any]:
+    """Response counts of the unit's subtree and the units merged into it, for its page."""
     family = family_ids({unit.id})
     rows = response_counts(family)
     predecessors = db.session.scalars(
         select(Unit).where(Unit.successor_id.in_(family), Unit.id != unit.id).order_by(Unit.name)
     )
-    return render_template(
-        "reports/unit.html",
-        unit=unit,
-        rows=rows,
-        total=sum(r[-1] for r in rows),
-        predecessors=list(predecessors),
-    )
+    return {"unit": unit, "rows": rows, "total": sum(r[-1] for r in rows), "predecessors": list(predecessors)}
+
+
+@bp.get("/<code>")
+def unit(code: str) -> str:
+    """A unit's report for a period: its indices (from the cache) and its response counts."""
+    unit = load_unit_or_404(code)
+    return render_template("reports/unit.html", **unit_context(unit), **indices_context(unit))
 
 
 @bp.get("/<code>/responses.csv")
@@ -113,3 +115,6 @@ def export(code: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="responses-{unit.code}.csv"'},
     )
+
+
+from survey.reports import exports  # noqa: E402,F401  (routes register on import)

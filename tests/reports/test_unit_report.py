@@ -1,0 +1,139 @@
+"""The unit report page: the numbers of `sipas compute`, marked small samples, comments, periods."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.admin.conftest import World
+from tests.reports.conftest import Answer
+
+ROW_VALUES = re.compile(r'<data value="([^"]+)">')
+
+
+def row(page: str, row_id: str) -> str:
+    """The HTML of the table row with this id."""
+    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', page, re.S)
+    assert match, f"no row {row_id}"
+    return match.group(1)
+
+
+def shown(page: str, row_id: str) -> tuple[list[float], int]:
+    """(value, ci_low, ci_high) as written in the row's <data> elements, and its n."""
+    html = row(page, row_id)
+    count = re.search(r'<td class="n cnt">(\d+)</td>', html)
+    assert count
+    return [float(v) for v in ROW_VALUES.findall(html)], int(count.group(1))
+
+
+def cli_group(runner, unit: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The unit's group in `sipas compute --unit CODE --by unit --period 2026 --format json`."""
+    args = ["sipas", "compute", "--unit", unit, "--by", "unit", "--period", "2026", "--format", "json"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.output)["groups"]
+    return next(g for g in groups if g["key"] == {"unit_code": unit})
+
+
+def test_page_shows_the_numbers_of_sipas_compute(as_viewer, runner, answer: Answer, world: World) -> None:
+    """SIPAS, sub-indices, every element and criterion: value, interval and n as the CLI computes them."""
+    from tests.factories import make_point
+
+    answer(world.point, 40)
+    answer(make_point(world.old, "Q01", "Một cửa cũ"), 12)  # merged ward: counts for 03408
+    expected = cli_group(runner, "03408")
+    page = as_viewer.get("/reports/03408?period=2026").text
+    estimates = {"sipas": expected["sipas"], "policy": expected["policy"], "service": expected["service"]}
+    estimates |= expected["elements"] | expected["items"]
+    assert len(estimates) > 20
+    for code, est in estimates.items():
+        values, n = shown(page, f"est-{code}")
+        assert n == est["n"], code
+        if est["value"] is None:
+            assert values == [], code
+        else:
+            assert values == pytest.approx([est["value"], est["ci_low"], est["ci_high"]], rel=1e-12), code
+    diff = [float(v) for v in ROW_VALUES.findall(row(page, "cmp-baseline"))]
+    assert diff == pytest.approx([81.51, expected["vs_baseline"]["diff_pp"]], rel=1e-12)
+
+
+def test_improve_first_lists_the_five_priorities_with_intervals(
+    as_viewer, runner, answer: Answer, world: World
+) -> None:
+    """The "improve first" table has the analysis's top five criteria in order, with their intervals."""
+    answer(world.point, 60)
+    expected = cli_group(runner, "03408")["priorities"]
+    page = as_viewer.get("/reports/03408?period=2026").text
+    listed = re.findall(r'<tr id="first-([^"]+)">', page)
+    assert listed == [p["item"] for p in expected] and len(listed) == 5
+    values, _ = shown(page, f"first-{listed[0]}")
+    assert values == pytest.approx([expected[0]["value"], expected[0]["ci_low"], expected[0]["ci_high"]])
+
+
+def test_small_samples_are_shown_and_marked(as_viewer, answer: Answer, world: World) -> None:
+    """On five responses the estimates are still printed, each marked as resting on few responses."""
+    answer(world.point, 5)
+    page = as_viewer.get("/reports/03408").text
+    values, n = shown(page, "est-sipas")
+    assert n == 5 and len(values) == 3
+    assert "ít phiếu" in row(page, "est-sipas")
+    assert 'class="msg warn"' in page
+
+
+def test_comments_are_escaped_and_newest_first(as_viewer, answer: Answer, world: World) -> None:
+    """A comment is shown as text, never as markup; the newest comes first."""
+    answer(world.point, 1, comment="Ghế ngồi chờ đã cũ.")
+    answer(world.point, 1, comment="<script>alert('x')</script> cần thêm quạt")
+    page = as_viewer.get("/reports/03408").text
+    assert "<script>alert" not in page
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; cần thêm quạt"
+    assert escaped in page
+    assert page.index(escaped) < page.index("Ghế ngồi chờ đã cũ.")
+
+
+def test_trend_chart_is_accessible_svg_with_a_table(as_viewer, answer: Answer, world: World) -> None:
+    """The monthly trend is inline SVG with a title and description, and the numbers in a table."""
+    answer(world.point, 40)
+    page = as_viewer.get("/reports/03408").text
+    svg = re.search(r'<svg [^>]*aria-labelledby="chart-month-t chart-month-d".*?</svg>', page, re.S)
+    assert (
+        svg and '<title id="chart-month-t">' in svg.group(0) and '<desc id="chart-month-d">' in svg.group(0)
+    )
+    assert "<script" not in page and "http" not in svg.group(0).replace("http://www.w3.org/2000/svg", "")
+
+
+def test_rank_among_peers_is_a_range_of_the_same_kind_and_parent(
+    as_viewer, answer: Answer, world: World
+) -> None:
+    """With one peer ward the rank is out of two; another ward's figures do not appear."""
+    answer(world.point, 40)
+    answer(world.other_point, 40)
+    page = as_viewer.get("/reports/03408").text
+    rank = re.search(r'<p id="rank">(.*?)</p>', page, re.S)
+    assert rank and re.search(r"\b2 đơn vị", rank.group(1))
+    assert "Đoàn Kết" not in page
+
+
+def test_period_choice_and_unknown_period(as_viewer, answer: Answer, world: World) -> None:
+    """?period=all is offered and selected on request; an unknown period code is 404."""
+    answer(world.point, 3)
+    page = as_viewer.get("/reports/03408?period=all").text
+    assert '<option value="all" selected>' in page
+    assert as_viewer.get("/reports/03408?period=1999").status_code == 404
+
+
+def test_data_quality_exclusions_and_sample_advice(as_viewer, runner, answer: Answer, world: World) -> None:
+    """A speeder is left out and counted; the page says how many more responses give ±5 points."""
+    answer(world.point, 3)
+    answer(world.point, 1, duration_s=5)  # under 20 s for every item: a speeder
+    expected = cli_group(runner, "03408")
+    assert expected["quality"]["excluded"] == 1 and expected["needed_for_5pp"] > 0
+    page = as_viewer.get("/reports/03408").text
+    assert "Số phiếu được tính: 3 trên 4 (1 phiếu bị loại" in page
+    needed = re.search(r'<li id="needed">(.*?)</li>', page, re.S)
+    assert (
+        needed
+        and needed.group(1) == f"Cần thêm {expected['needed_for_5pp']} phiếu để khoảng tin cậy đạt ±5 điểm."
+    )
