@@ -21,6 +21,7 @@ from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
 from survey.models import Response as SurveyResponse
+from survey.reports.indices import cached
 from survey.reports.page import indices_context
 from survey.tree import unit_tree
 
@@ -85,10 +86,31 @@ def response_counts(unit_ids: set[int]) -> list[CountRow]:
     return [tuple(r) for r in db.session.execute(query)]  # type: ignore[misc]
 
 
+def _names(unit_ids: set[int]) -> str:
+    """The codes and names the counts table copies: renaming any of them makes it stale."""
+    units = db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id)
+    )
+    points = db.session.execute(
+        select(ServicePoint.id, ServicePoint.code, ServicePoint.name)
+        .where(ServicePoint.unit_id.in_(unit_ids))
+        .order_by(ServicePoint.id)
+    )
+    periods = db.session.execute(select(Period.id, Period.name).order_by(Period.id))
+    return repr([list(units), list(points), list(periods)])
+
+
 def unit_context(unit: Unit) -> dict[str, Any]:
-    """Response counts of the unit's subtree and the units merged into it, for its page."""
+    """Response counts of the unit's subtree and the units merged into it, for its page.
+
+    Counting 100,000 responses by period, unit, counter and channel takes longer than the whole
+    page may (SPEC §4), so the counts are kept in report_cache like the indices.
+    """
     family = family_ids({unit.id})
-    rows = response_counts(family)
+    counts = cached(
+        f"counts:{unit.id}", family, None, lambda: {"rows": response_counts(family)}, _names(family)
+    )
+    rows: list[CountRow] = [tuple(r) for r in counts["rows"]]  # type: ignore[misc]
     predecessors = db.session.scalars(
         select(Unit).where(Unit.successor_id.in_(family), Unit.id != unit.id).order_by(Unit.name)
     )

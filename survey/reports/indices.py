@@ -72,23 +72,27 @@ def _version(unit_ids: set[int] | None, period_id: int | None) -> str:
     return f"{count}:{largest or 0}"
 
 
-def _family_key(unit_ids: set[int] | None) -> str:
-    if unit_ids is None:
-        return "*"
-    return hashlib.sha256(",".join(map(str, sorted(unit_ids))).encode()).hexdigest()
+def _family_key(unit_ids: set[int] | None, salt: str) -> str:
+    ids = "*" if unit_ids is None else ",".join(map(str, sorted(unit_ids)))
+    return hashlib.sha256(f"{ids}|{salt}".encode()).hexdigest()
 
 
 def cached(
-    scope: str, unit_ids: set[int] | None, period_id: int | None, make: Callable[[], dict[str, Any]]
+    scope: str,
+    unit_ids: set[int] | None,
+    period_id: int | None,
+    make: Callable[[], dict[str, Any]],
+    salt: str = "",
 ) -> dict[str, Any]:
     """The stored payload of ``scope`` while its units, data version and instrument still match;
-    otherwise ``make()`` it, store it and return it.
+    otherwise ``make()`` it, store it and return it. ``salt`` adds whatever else the payload
+    depends on (e.g. names it copied), so that a change to it also makes the row stale.
 
     The row is committed here, apart from the request's own work: a cache entry is not part of
     any change a user makes. Two requests computing the same scope at once both render; the
     second store loses the unique-scope race and is dropped.
     """
-    family, version, ins = _family_key(unit_ids), _version(unit_ids, period_id), instrument().id
+    family, version, ins = _family_key(unit_ids, salt), _version(unit_ids, period_id), instrument().id
     row = db.session.scalar(select(ReportCache).where(ReportCache.scope == scope))
     if row is not None and (row.family, row.version, row.instrument) == (family, version, ins):
         return json.loads(row.payload)
