@@ -41,6 +41,15 @@ def _filtered(query: Select, period_id: int | None, unit_ids: Iterable[int] | No
     return query
 
 
+def _rows(query: Select) -> list[tuple[object, ...]]:
+    """The query's rows as plain tuples, through Core.
+
+    At 100,000 responses (millions of answers) the ORM's per-row work, and pandas probing each
+    Row object for attributes, took most of the time of a report; the values are the same.
+    """
+    return [tuple(row) for row in db.session.connection().execute(query)]
+
+
 def _answers_wide(resp_ids: pd.Index, period_id: int | None, unit_ids: Iterable[int] | None) -> pd.DataFrame:
     ins = instrument()
     query = _filtered(
@@ -48,7 +57,7 @@ def _answers_wide(resp_ids: pd.Index, period_id: int | None, unit_ids: Iterable[
         period_id,
         unit_ids,
     )
-    ans = pd.DataFrame(db.session.execute(query).all(), columns=["rid", "code", "value", "text"])
+    ans = pd.DataFrame(_rows(query), columns=["rid", "code", "value", "text"])
     kinds = ans["code"].map(lambda c: ins.items[c].kind if c in ins.items else "unknown")
     single = ans[kinds == "single"].pivot(index="rid", columns="code", values="value")
     multi = ans[kinds == "multi"].sort_values("value")
@@ -104,7 +113,7 @@ def responses_frame(
         period_id,
         unit_ids,
     )
-    meta = pd.DataFrame(db.session.execute(query).all(), columns=META).set_index("id")
+    meta = pd.DataFrame(_rows(query), columns=META).set_index("id")
     meta["submitted_at"] = (
         pd.to_datetime(meta["submitted_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ.key)
     )
