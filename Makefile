@@ -38,10 +38,11 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (submit throughput, analysis at 1M responses)
+## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/report.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
