@@ -60,13 +60,16 @@ def test_csv_equals_sipas_compute(as_viewer, runner, answer: Answer, world: Worl
 
 
 def test_pdf_is_the_report_of_the_unit(as_viewer, answer: Answer, world: World) -> None:
-    """The PDF is a PDF whose document title names the unit (UTF-16, Vietnamese marks kept)."""
+    """The PDF names the unit in its title (UTF-16, Vietnamese marks kept) and sets every glyph in
+    DejaVu, whose fonts carry all the Vietnamese diacritics."""
     answer(world.point, 30)
     reply = as_viewer.get("/reports/03408/report.pdf")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     assert reply.data.startswith(b"%PDF")
-    name = "Phường Tân Phong".encode("utf-16-be").hex().encode()
-    assert name in pdf_text_bytes(reply.data).lower()
+    inflated = pdf_text_bytes(reply.data)
+    assert "Phường Tân Phong".encode("utf-16-be").hex().encode() in inflated.lower()
+    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z-]+)", inflated))
+    assert fonts and all(f.startswith(b"DejaVu-Sans") for f in fonts), fonts
 
 
 @pytest.mark.parametrize("path", OTHER_UNIT)
