@@ -219,3 +219,14 @@ def test_a_unit_that_already_ended_cannot_be_retired(as_admin, db, world: World)
     assert reply.status_code == 422
     assert "Ngày cuối: đơn vị này đã kết thúc hoạt động ngày 2025-12-31" in reply.text
     assert world.other.successor_id is None
+
+
+def test_a_loop_in_the_file_is_named_in_vietnamese_and_nothing_is_imported(
+    as_admin, db, world: World
+) -> None:
+    """Two units that are each other's parent: 422, the row and the loop named in Vietnamese."""
+    before = unit_count(db)
+    reply = upload(as_admin, HEADER + "X1,Xã Một,commune,X2,,,\nX2,Xã Hai,commune,X1,,,\n")
+    assert reply.status_code == 422
+    assert "dòng 2, cột parent_code: chuỗi quay vòng trở lại: X1 → X2 → X1" in reply.text
+    assert unit_count(db) == before
