@@ -68,8 +68,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STRATEGY": "moving-window",
         # Survey submissions: per phone (device cookie), and a far larger budget per address for
         # phones without the cookie, since a whole service centre may share one Wi-Fi address.
-        "SURVEY_LIMIT_PER_DEVICE": "20 per minute",
-        "SURVEY_LIMIT_PER_ADDRESS": "300 per minute",
+        "SURVEY_LIMIT_PER_DEVICE": os.environ.get("SIPAS_SURVEY_LIMIT_PER_DEVICE", "20 per minute"),
+        "SURVEY_LIMIT_PER_ADDRESS": os.environ.get("SIPAS_SURVEY_LIMIT_PER_ADDRESS", "300 per minute"),
         # A citizen may take their time; the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "vi",
