@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export SIPAS_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo serve test bench lint format translations clean
+.PHONY: demo test bench lint format translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
