@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.errors import DataError
 from analysis.instrument import Instrument
-from analysis.validate import META, TAIL, TEXT_COLUMNS, defuse, normalise_frame, question_items
+from analysis.validate import FREE_TEXT, META, TAIL, defuse, normalise_frame, question_items
 
 __all__ = ["columns", "read_responses", "validate_frame", "write_responses"]
 
@@ -148,7 +148,7 @@ def write_responses(
         If `format` is neither 'csv' nor 'xlsx'.
     """
     cells = _cells(df, instrument)
-    for column in TEXT_COLUMNS:
+    for column in FREE_TEXT:
         if column in cells:
             cells[column] = defuse(cells[column])
     if format == "csv":

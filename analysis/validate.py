@@ -14,7 +14,16 @@ import pandas as pd
 from analysis.errors import DataError
 from analysis.instrument import Instrument, Item
 
-__all__ = ["CHANNELS", "LOCAL_TZ", "META", "REQUIRED", "TAIL", "normalise_frame", "question_items"]
+__all__ = [
+    "FREE_TEXT",
+    "CHANNELS",
+    "LOCAL_TZ",
+    "META",
+    "REQUIRED",
+    "TAIL",
+    "normalise_frame",
+    "question_items",
+]
 
 META = ("response_id", "submitted_at", "unit_code", "point_code", "channel", "weight")
 TAIL = ("comment", "duration_s", "device_hash", "flags")
@@ -50,6 +59,9 @@ def _cell_text(value: object) -> str:
 # Spreadsheet programs run a cell that starts with one of these as a formula ("CSV injection");
 # exports prefix such text with an apostrophe, and reading takes the apostrophe off again.
 FORMULA_START = "=+-@\t\r"
+# Columns whose text comes from outside (a citizen's comment, a paper batch's ids); the other
+# text columns hold checked codes and flag names.
+FREE_TEXT = ("response_id", "comment")
 
 
 def defuse(col: pd.Series) -> pd.Series:
@@ -62,7 +74,12 @@ def undefuse(col: pd.Series) -> pd.Series:
     """The text as written before :func:`defuse`."""
     if col.dtype.kind in "iuf":
         return col
-    return col.str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+    quoted = col.str.startswith("'").fillna(False).to_numpy(dtype=bool)
+    if not quoted.any():  # the usual case, checked cheaply on a million rows
+        return col
+    out = col.copy()
+    out[quoted] = col[quoted].str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+    return out
 
 
 def _text(col: pd.Series) -> pd.Series:
@@ -257,7 +274,7 @@ def normalise_frame(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     if missing:
         raise DataError(f"row 1, column {missing[0]}: required column is missing")
     raw = raw.reset_index(drop=True)
-    text = {c: undefuse(v) for c, v in _meta(raw).items()}
+    text = {c: undefuse(v) if c in FREE_TEXT else v for c, v in _meta(raw).items()}
     out = {"response_id": text["response_id"], "submitted_at": _parse_times(raw["submitted_at"])}
     out.update({c: text[c] for c in ("unit_code", "point_code", "channel")})
     out["weight"] = _nonnegative(raw, "weight", 1.0)

@@ -27,7 +27,7 @@ __all__ = ["CODE_PATTERN", "UNIT_COLUMNS", "UnitImportError", "UnitRow", "import
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "valid_from", "valid_to", "successor_code")
 # Codes appear in URLs (/reports/<code>), file names and CSV cells: keep them plain.
-CODE_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 MAX_LENGTH = {"name": 200, "source": 1000}
 
 
@@ -79,7 +79,10 @@ def _check_record(n: int, rec: Mapping[str, str]) -> None:
             raise _fail(
                 n,
                 column,
-                _t("'%(value)s': a code has at most 32 letters, digits, '.', '_' or '-'", value=rec[column]),
+                _t(
+                    "'%(value)s' is not a code: up to 32 letters, digits, '.', '_', '-', letter or digit first",  # noqa: E501 (one literal, for the catalogue)
+                    value=rec[column],
+                ),
             )
     for column, limit in MAX_LENGTH.items():
         if len(rec.get(column, "")) > limit:

@@ -56,7 +56,7 @@ def test_a_loop_through_stored_units_is_refused_and_nothing_changes(db):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (f"{'X' * 33},Xã,commune,,,,\n", "row 2, column code: .* at most 32"),
+        (f"{'X' * 33},Xã,commune,,,,\n", "row 2, column code: .* is not a code"),
         ("2026/Q1,Xã,commune,,,,\n", "row 2, column code: '2026/Q1'"),
         (f"A,{'N' * 201},commune,,,,\n", "row 2, column name: longer than 200 characters"),
         ("A,Xã A,commune,,2025-07-01,2025-06-30,\n", "row 2, column valid_to: before valid_from"),

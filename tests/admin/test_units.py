@@ -72,7 +72,7 @@ def test_missing_columns_are_named(as_admin, db, world: World) -> None:
     """A file without the kind column is refused naming the column."""
     reply = upload(as_admin, "code,name\nX1,Xã Một\n")
     assert reply.status_code == 422
-    assert "missing column(s) kind" in reply.text
+    assert "thiếu cột kind" in reply.text
 
 
 def test_a_file_that_is_not_csv_or_xlsx_is_refused(as_admin, world: World) -> None:
