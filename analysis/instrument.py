@@ -33,6 +33,8 @@ INSTRUMENT_DIR = Path(__file__).with_name("instruments")
 ITEM_KINDS = ("single", "multi", "text")
 SUBINDICES = ("policy", "service")
 ELEMENT_METHODS = ("mean_of_items", "general_item")
+# Only the mean over the groups with data is implemented (METHOD §2 step 3).
+POLICY_ELEMENT_METHODS = ("mean_over_groups",)
 
 
 @dataclass(frozen=True)

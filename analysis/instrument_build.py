@@ -13,6 +13,7 @@ from analysis.errors import InstrumentError
 from analysis.instrument import (
     ELEMENT_METHODS,
     ITEM_KINDS,
+    POLICY_ELEMENT_METHODS,
     SUBINDICES,
     Chain,
     Condition,
@@ -277,9 +278,14 @@ class Builder:
             or sum(weights.values()) <= 0
         ):
             raise self.fail("chain", "subindex_weights needs non-negative policy and service weights")
+        policy_method = table.get("policy_element_method", POLICY_ELEMENT_METHODS[0])
+        if policy_method not in POLICY_ELEMENT_METHODS:
+            raise self.fail(
+                "chain", f"policy_element_method must be one of {', '.join(POLICY_ELEMENT_METHODS)}"
+            )
         total = sum(weights.values())
         return Chain(
             element_method=method,
-            policy_element_method=table.get("policy_element_method", "mean_over_groups"),
+            policy_element_method=policy_method,
             subindex_weights=_frozen({k: v / total for k, v in weights.items()}),
         )

@@ -10,6 +10,8 @@ from analysis_fixtures import frame, full_row
 
 from analysis.chain import chain_coefficients
 from analysis.compute import compute_indices as _compute
+from analysis.errors import InstrumentError
+from analysis.instrument import INSTRUMENT_DIR, load_instrument
 
 
 def compute_indices(df, instrument, **options):
@@ -162,3 +164,14 @@ def test_national_comparison_uses_the_national_figure(instrument):
     rows = [full_row(5, 5)] * 3 + [full_row(1, 1)]
     group = compute_indices(frame(instrument, rows), instrument).group()
     assert group.vs_national.diff_pp == pytest.approx(group.sipas.value - 83.94)
+
+
+def test_unknown_policy_element_method_is_an_error(tmp_path):
+    """Only mean_over_groups is implemented: another policy_element_method is refused by name."""
+    source = (INSTRUMENT_DIR / "sipas-2025.toml").read_text(encoding="utf-8")
+    old = 'policy_element_method = "mean_over_groups"'
+    assert source.count(old) == 1
+    path = tmp_path / "broken.toml"
+    path.write_text(source.replace(old, 'policy_element_method = "median_over_groups"'), encoding="utf-8")
+    with pytest.raises(InstrumentError, match="policy_element_method"):
+        load_instrument(path)
