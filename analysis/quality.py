@@ -30,11 +30,13 @@ def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
     return (duration < SPEEDER_SECONDS) & ((codes >= 0).sum(axis=1) >= SPEEDER_MIN_ITEMS)
 
 
-def _straightliner(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """At least 8 rating answers on the 1-5 scale, all the same code."""
-    low = np.where(valid, codes, np.iinfo(np.int8).max).min(axis=1, initial=np.iinfo(np.int8).max)
-    high = np.where(valid, codes, -1).max(axis=1, initial=-1)
-    return (valid.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
+def _straightliner(codes: np.ndarray) -> np.ndarray:
+    """At least 8 rating items answered, all with the same code ('don't know' counts, as for speeders)."""
+    answered = codes >= 0
+    top = np.iinfo(np.int8).max
+    low = np.where(answered, codes, top).min(axis=1, initial=top)
+    high = np.where(answered, codes, -1).max(axis=1, initial=-1)
+    return (answered.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
 
 
 def _point_ids(df: pd.DataFrame) -> pd.Series:
@@ -54,7 +56,8 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     device = pd.factorize(df["device_hash"])[0]
     point = pd.factorize(_point_ids(df))[0] if "point_code" in df else np.zeros(n, dtype=np.int64)
-    known = (df["device_hash"].astype("str") != "").to_numpy()
+    device_hash = df["device_hash"]
+    known = (device_hash.notna() & (device_hash.astype("str") != "")).to_numpy()
     time = df["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
     order = np.lexsort((time, point, device))
     key = (device[order].astype(np.int64) << 32) | point[order]
@@ -96,7 +99,8 @@ def flag_responses(
     Flags already in the ``flags`` column are kept (union). ``opening_hours`` maps a point
     (``unit_code/point_code``, or a bare ``point_code``) to its opening-hours text (see
     :func:`analysis.hours.parse_opening_hours`). Rules (METHOD §4): speeder = under 20 s with
-    ≥ 10 rating items answered; straightliner = ≥ 8 answers on the 1-5 scale all equal; burst =
+    ≥ 10 rating items answered; straightliner = ≥ 8 rating items answered
+    (don't know included) all with one code; burst =
     ≥ 5 responses of one device at one point within 10 minutes (all but the first);
     after_hours = outside the point's opening hours.
     """
@@ -109,7 +113,7 @@ def flags_with_answers(
     """:func:`flag_responses` on answers already extracted (the index computation has them)."""
     found = {
         "speeder": _speeder(df, answers.codes),
-        "straightliner": _straightliner(answers.codes, answers.valid_matrix()),
+        "straightliner": _straightliner(answers.codes),
         "burst": _burst(df),
         "after_hours": _after_hours(df, opening_hours),
     }

@@ -35,12 +35,16 @@ def test_speeder_needs_short_time_and_ten_answers(instrument):
     assert flag_responses(frame(instrument, rows), instrument).tolist() == ["speeder", "", ""]
 
 
-def test_straightliner_needs_eight_identical_valid_answers(instrument):
-    """Eight 4s is straightlining; seven 4s, or eight answers with one different, is not."""
+def test_straightliner_needs_eight_identical_answered_items(instrument):
+    """Eight 4s or eight 9s is straightlining; seven 4s, or one different answer (9 too), is not."""
+    # METHOD §4: "straightliner (≥ 8 answered items all identical)"; SPEC 3.5: 9 = answered
+    # "không biết", as the speeder rule counts it.
     same = {code: 4 for code in list(VARIED)[:8]}
     rows = [same, dict(list(same.items())[:7]), same | {"B1.1": 5}, same | {"B0": 9}]
+    rows.append({code: 9 for code in same})
     assert flag_responses(frame(instrument, rows), instrument).tolist() == [
         "straightliner",
+        "",
         "",
         "",
         "straightliner",
@@ -145,3 +149,10 @@ def test_counter_codes_are_told_apart_by_unit(instrument):
         for k in range(6)
     ]
     assert set(flag_responses(frame(instrument, burst), instrument)) == {""}
+
+
+def test_missing_device_is_not_one_device(instrument):
+    """Five responses at one point without a device hash (None) within minutes are no burst."""
+    rows = [{"B1.1": 4, "point_code": "P1", "submitted_at": f"2025-07-01T09:0{k}:00"} for k in range(5)]
+    df = frame(instrument, rows).assign(device_hash=None)
+    assert set(flag_responses(df, instrument)) == {""}
