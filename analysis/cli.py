@@ -10,7 +10,8 @@ import argparse
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 from analysis.compute import compute_indices
 from analysis.errors import AnalysisError
@@ -23,8 +24,16 @@ from analysis.weighting import read_counts
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line on stderr and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description="SIPAS index computation")
+    parser = _Parser(prog="python -m analysis", description="SIPAS index computation")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("compute", help="compute the indices of an interchange CSV/XLSX")
     p.add_argument("responses")
@@ -45,13 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def _render(args: argparse.Namespace) -> str:
     instrument = load_instrument(args.instrument)
     df = read_responses(args.responses, instrument)
-    hours = None
-    if args.opening_hours:
-        try:
-            with open(args.opening_hours, encoding="utf-8") as fh:
-                hours = json.load(fh)
-        except (OSError, ValueError) as exc:
-            raise AnalysisError(f"opening hours file {args.opening_hours}: {exc}") from None
+    hours = _opening_hours(args.opening_hours) if args.opening_hours else None
     result = compute_indices(
         df,
         instrument,
@@ -66,12 +69,30 @@ def _render(args: argparse.Namespace) -> str:
         opening_hours=hours,
     )
     if args.format == "json":
-        return json.dumps(to_json_dict(result), ensure_ascii=False) + "\n"
+        try:  # NaN or Infinity would be invalid JSON: fail instead of printing it
+            return json.dumps(to_json_dict(result), ensure_ascii=False, allow_nan=False) + "\n"
+        except ValueError as exc:
+            raise AnalysisError(f"output: {exc}") from None
     if args.format == "csv":
         buf = io.StringIO()
         to_csv(result, buf)
         return buf.getvalue()
     return to_table(result)
+
+
+def _opening_hours(path: str) -> Mapping[str, str]:
+    """The opening-hours file: a JSON object of point → opening-hours text."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            hours = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise AnalysisError(f"opening hours file {path}: {exc}") from None
+    if not isinstance(hours, dict):
+        raise AnalysisError(f"opening hours file {path}: must be a JSON object of point → hours text")
+    for point, text in hours.items():
+        if not isinstance(text, str):
+            raise AnalysisError(f"opening hours file {path}: hours of point {point} must be text")
+    return hours
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,18 +53,21 @@ def _codes(values: pd.Series | None, n: int) -> np.ndarray:
 def make_design(
     group: np.ndarray, n_groups: int, stratum: pd.Series | None, cluster: pd.Series | None
 ) -> Design:
-    """Build the design codes; an empty or absent cluster value makes a response its own cluster.
+    """Build the design codes; an empty, missing or absent cluster value makes a response its own
+    cluster, and a missing stratum is the stratum ``""``.
 
     Clusters are nested in strata (R ``nest=TRUE``): the same cluster label in two strata is two
     clusters.
     """
     n = len(group)
+    if stratum is not None and stratum.isna().any():  # a missing stratum is the stratum ""
+        stratum = stratum.astype("str").where(stratum.notna(), "")
     h = _codes(stratum, n)
     if cluster is None:
         c_raw = np.arange(n, dtype=np.int64)
     else:
         c_raw = _codes(cluster, n)
-        own = (cluster.astype("str") == "").to_numpy()
+        own = (cluster.isna() | (cluster.astype("str") == "")).to_numpy()
         c_raw = np.where(own, c_raw.max(initial=0) + 1 + np.arange(n), c_raw)
     c = pd.factorize(h * (np.int64(c_raw.max(initial=0)) + n + 1) + c_raw, sort=True)[0].astype(np.int64)
     n_strata = max(int(h.max(initial=-1)) + 1, 1)

@@ -40,8 +40,13 @@ def compare(estimate: Estimate, reference: float) -> Comparison:
 
 
 def difference(a: Estimate, b: Estimate) -> Difference:
-    """``a − b`` with ``SE = sqrt(SE_a² + SE_b²)``: valid for groups in separate strata
-    (units when ``--by`` is the stratum), whose estimates are independent.
+    """``a − b`` with ``SE = sqrt(SE_a² + SE_b²)``.
+
+    Precondition: ``a`` and ``b`` are independent, i.e. estimated from separate strata (units
+    when ``--by`` is the stratum, METHOD §3 "Between two units: difference and its SE from
+    independent strata"). Two estimates sharing responses or strata (a unit and its province,
+    two months of one unit with strata other than the month) are correlated, and this SE is
+    then wrong; such comparisons need the joint linearisation instead.
     """
     if a.value is None or b.value is None or a.se is None or b.se is None:
         return Difference(None, None, None, None)
@@ -77,12 +82,23 @@ def _estimate(est: Estimates, g: int, m: int, confidence: float) -> Estimate:
     return result
 
 
+def _no_precision(est: Estimates, m: int) -> np.ndarray:
+    """Per domain: an SE of 0 that only reflects one cluster (or one response), not precision."""
+    return (est.se[:, m] == 0) & (est.single_cluster | (est.n[:, m] < 2))
+
+
 def _ranks(est: Estimates, confidence: float) -> list[RankRange | None]:
-    """Rank by SIPAS among the groups, with the best and worst ranks their intervals allow."""
+    """Rank by SIPAS among the groups, with the best and worst ranks their intervals allow.
+
+    A group whose SE is 0 only for want of a second cluster has the interval [0, 100]: it
+    neither claims an exact rank nor narrows anyone else's range.
+    """
     m = est.codes.index("sipas")
     value = est.value[1:, m]
     half = z_value(confidence) * est.se[1:, m]
     low, high = np.clip(value - half, 0.0, 100.0), np.clip(value + half, 0.0, 100.0)
+    unknown = _no_precision(est, m)[1:]
+    low, high = np.where(unknown, 0.0, low), np.where(unknown, 100.0, high)
     ok = ~np.isnan(value)
     total = int(ok.sum())
     out: list[RankRange | None] = [None]
@@ -102,14 +118,14 @@ def _priorities(drivers: DriverTable, items: Mapping[str, Estimate], g: int) -> 
     order = [
         q for q in np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable") if not np.isnan(score[q])
     ]
-    source = "group" if drivers.own[g] else "selection"
+    default = "group" if drivers.own[g] else "selection"
     return tuple(
         Priority(
             drivers.items[q],
             items[drivers.items[q]],
-            float(np.nan_to_num(drivers.importance[g, q])),
+            float(drivers.importance[g, q]),
             float(score[q]),
-            source,
+            default if drivers.source is None else str(drivers.source[g, q]),
         )
         for q in order[:TOP]
     )
@@ -128,14 +144,18 @@ def build_groups(
     """One :class:`GroupResult` per domain (0 = whole selection); flags explain every null."""
     ranks = _ranks(est, confidence)
     n_items = len(drivers.items)
+    no_precision = {m: _no_precision(est, est.codes.index(m)) for m in ("sipas", "service")}
     out = []
     for g, key in enumerate(keys):
         made = {code: _estimate(est, g, m, confidence) for m, code in enumerate(est.codes)}
         items = {code: made[code] for code in est.codes[:n_items]}
         elements = {code: made[code] for code in est.codes[n_items:-3]}
         size = quality[g]["responses"] - quality[g]["excluded"]
-        headline = made["sipas"] if made["sipas"].value is not None else made["service"]
+        head = "sipas" if made["sipas"].value is not None else "service"
+        headline = made[head]
         flags = list(est.reasons[g])
+        if size == 0 and quality[g]["responses"] > 0:
+            flags.append("all_excluded")
         if size < SMALL_SAMPLE_N or "small_sample" in headline.flags:
             flags.append("small_sample")
         if est.single_cluster[g]:
@@ -153,7 +173,7 @@ def build_groups(
                 vs_national=compare(made["sipas"], national),
                 flags=tuple(flags),
                 quality=MappingProxyType(dict(quality[g])),
-                needed_for_5pp=needed_responses(headline, size),
+                needed_for_5pp=None if no_precision[head][g] else needed_responses(headline, size),
                 rank=ranks[g],
                 priorities=_priorities(drivers, items, g),
                 alpha=MappingProxyType(dict(alpha[g])),

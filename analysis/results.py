@@ -157,6 +157,7 @@ class IndexResult:
     design: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     quality: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     weighting: pd.DataFrame | None = field(default=None, compare=False)
+    weighting_points: pd.DataFrame | None = field(default=None, compare=False)
 
     def group(self, **key: str) -> GroupResult:
         """The group with exactly this key (no arguments: the whole selection)."""

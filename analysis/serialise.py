@@ -93,9 +93,15 @@ def to_json_dict(result: IndexResult) -> dict[str, Any]:
         "groups": [_group_dict(g) for g in result.groups],
     }
     if result.weighting is not None:
-        cells = result.weighting.astype(object).where(result.weighting.notna(), None)
-        out["weighting"] = cells.to_dict(orient="records")
+        out["weighting"] = _records(result.weighting)
+    if result.weighting_points is not None:
+        out["weighting_points"] = _records(result.weighting_points)
     return out
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with None for missing numbers (JSON has no NaN)."""
+    return table.astype(object).where(table.notna(), None).to_dict(orient="records")
 
 
 def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -178,13 +184,25 @@ def result_frames(result: IndexResult) -> dict[str, pd.DataFrame]:
     )
     if result.weighting is not None:
         frames["weighting"] = result.weighting
+    if result.weighting_points is not None:
+        frames["weighting_points"] = result.weighting_points
     return frames
 
 
+def _group_row(g: GroupResult, by: tuple[str, ...]) -> dict[str, Any]:
+    """The group itself: responses kept, quality counts and the group flags (why a value is null)."""
+    key = {name: g.key.get(name, "") for name in by}
+    return {**key, "level": "group", "code": "", "n": g.n, "flags": ";".join(g.flags), **g.quality}
+
+
 def to_csv(result: IndexResult, buf: IO[str]) -> None:
-    """Tidy CSV: one row per group × estimate (level, code, value, se, ci_low, ci_high, n, flags)."""
-    rows = [r for g in result.groups for r in _rows(g, result.by)]
-    pd.DataFrame(rows).to_csv(buf, index=False, lineterminator="\n")
+    """Tidy CSV: per group one ``level=group`` row (n, quality counts, group flags), then one row
+    per estimate (level, code, value, se, ci_low, ci_high, n, flags)."""
+    rows = [r for g in result.groups for r in [_group_row(g, result.by), *_rows(g, result.by)]]
+    table = pd.DataFrame(rows)
+    counts = list(dict.fromkeys(k for g in result.groups for k in g.quality))
+    table[counts] = table[counts].astype("Int64")  # counts, empty on the estimate rows
+    table.to_csv(buf, index=False, lineterminator="\n")
 
 
 def _fmt(value: float | None) -> str:

@@ -21,11 +21,13 @@ __all__ = ["Weighting", "poststratify", "read_counts"]
 
 @dataclass(frozen=True)
 class Weighting:
-    """Weights per response and a table per cell: responses, dossiers, response rate, flag."""
+    """Weights per response, a table per cell (responses, dossiers, response rate, flag) and its
+    roll-up per service point (``None`` when ``point_code`` is not a cell column)."""
 
     weights: np.ndarray
     cells: pd.DataFrame
     flags: tuple[str, ...]
+    points: pd.DataFrame | None = None
 
 
 def read_counts(source: str | Path | IO[str]) -> pd.DataFrame:
@@ -34,7 +36,7 @@ def read_counts(source: str | Path | IO[str]) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If ``dossiers`` is missing, not a number, negative, or a cell appears twice.
+        If ``dossiers`` is missing, not a finite number, negative, or a cell appears twice.
     """
     try:
         raw = pd.read_csv(source, dtype="str", keep_default_na=False)
@@ -43,7 +45,7 @@ def read_counts(source: str | Path | IO[str]) -> pd.DataFrame:
     if "dossiers" not in raw or len(raw.columns) < 2:
         raise DataError("counts: row 1, column dossiers: needs cell columns and a 'dossiers' column")
     dossiers = pd.to_numeric(raw["dossiers"].str.strip(), errors="coerce")
-    bad = (dossiers.isna() | (dossiers < 0)).to_numpy()
+    bad = (~np.isfinite(dossiers) | (dossiers < 0)).to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise DataError(
@@ -88,4 +90,15 @@ def poststratify(frame: pd.DataFrame, counts: pd.DataFrame) -> Weighting:
     empty = cells["responses"] == 0
     cells["flag"] = np.where(empty, "no_responses", "")
     flags = tuple(f"no_responses:{_label(row, cols)}" for _, row in cells[empty].iterrows())
-    return Weighting(dossiers / n_c, cells.reset_index(drop=True), flags)
+    return Weighting(dossiers / n_c, cells.reset_index(drop=True), flags, _points(cells, cols))
+
+
+def _points(cells: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
+    """Response rate per point = responses / dossiers over its cells (METHOD §4)."""
+    if "point_code" not in cols:
+        return None
+    point = [c for c in ("unit_code", "point_code") if c in cols]
+    out = cells.groupby(point, sort=True)[["dossiers", "responses"]].sum().reset_index()
+    out["response_rate"] = out["responses"] / out["dossiers"].where(out["dossiers"] > 0)
+    out["flag"] = np.where(out["responses"] == 0, "no_responses", "")
+    return out

@@ -21,6 +21,7 @@ SHEETS = {
     "alpha": "Độ tin cậy (alpha)",
     "quality": "Chất lượng dữ liệu",
     "weighting": "Trọng số",
+    "weighting_points": "Tỷ lệ phản hồi theo điểm",
 }
 
 

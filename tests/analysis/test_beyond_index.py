@@ -14,6 +14,7 @@ from analysis.compute import compute_indices
 from analysis.drivers import spearman_from_table
 from analysis.errors import DataError
 from analysis.reliability import alpha_from_cov, feldt_interval
+from analysis.serialise import to_json_dict
 from analysis.weighting import read_counts
 
 COUNTS = "point_code,month,dossiers\nP1,2025-07,10\nP2,2025-07,30\nP3,2025-07,5\n"
@@ -154,3 +155,15 @@ def test_rank_ranges_come_from_intervals(instrument):
         assert g.rank.best <= g.rank.rank <= g.rank.worst and g.rank.of == 3
     assert {g.key["unit_code"]: g.rank.rank for g in groups}["U2"] == 3
     assert all(math.isfinite(g.sipas.value) for g in groups)
+
+
+def test_response_rate_per_point_and_coverage_flags(instrument):
+    """P1 has 2 responses over 10 + 10 dossiers in two months: rate 0.1; P3's empty cell is flagged."""
+    counts = read_counts(io.StringIO(COUNTS + "P1,2025-08,10\n"))
+    result = compute_indices(frame(instrument, WEIGHTED_ROWS), instrument, counts=counts)
+    points = result.weighting_points.set_index("point_code")
+    assert (points.loc["P1", "dossiers"], points.loc["P1", "responses"]) == (20.0, 2)
+    assert points.loc["P1", "response_rate"] == pytest.approx(2 / 20)
+    assert points.loc["P3", "response_rate"] == 0.0 and points.loc["P3", "flag"] == "no_responses"
+    assert "no_responses:point_code=P3,month=2025-07" in result.group().flags
+    assert to_json_dict(result)["weighting_points"][0]["point_code"] == "P1"

@@ -13,13 +13,17 @@ from analysis_fixtures import DATA, frame
 
 from analysis.cli import main
 from analysis.compute import compute_indices
+from analysis.errors import DataError
 from analysis.interchange import read_responses
-from analysis.serialise import result_frames, to_json_dict, to_table
+from analysis.serialise import result_frames, to_csv, to_json_dict, to_table
+from analysis.weighting import read_counts
 from analysis.xlsx import SHEETS, write_xlsx
 
 ROOT = DATA.parents[2]
 SURVEY = str(DATA / "survey.csv")
 ESTIMATE_KEYS = {"value", "se", "ci_low", "ci_high", "n"}
+VARIED_ROW = {f"B{e}.{k}": 1 + (e * 3 + k) % 5 for e, k in ((1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3))}
+VARIED_ROW |= {"B3.1": 4, "B3.2": 2, "B3.3": 5, "B5.1": 3}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +86,7 @@ def test_confidence_option_widens_intervals(capsys):
 
 
 def test_csv_format_is_tidy(capsys):
-    """--format csv gives one row per group × estimate."""
+    """--format csv gives per group one group row, then one row per estimate."""
     main(["compute", SURVEY, "--by", "unit_code", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["code"] for r in rows if r["level"] == "element"} == {
@@ -96,7 +100,7 @@ def test_csv_format_is_tidy(capsys):
         "A3",
         "A4",
     }
-    assert len(rows) == 5 * (3 + 9 + 53)  # 17 service and 36 policy items
+    assert len(rows) == 5 * (1 + 3 + 9 + 53)  # the group, 17 service and 36 policy items
 
 
 def test_table_format_is_readable(result):
@@ -152,3 +156,57 @@ def test_analysis_imports_no_web_stack():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in eval(done.stdout)}  # noqa: S307 - our own output
     assert not loaded & {"flask", "sqlalchemy", "werkzeug", "survey", "jinja2"}
+
+
+def test_csv_carries_group_counts_and_reasons(instrument):
+    """The level=group row has n, the exclusion counts and the group flags (e.g. incomplete:B4)."""
+    rows = [dict(VARIED_ROW, S1=1, duration_s=300, unit_code="U1") for _ in range(4)]
+    rows += [dict(VARIED_ROW, S1=1, duration_s=5, unit_code="U2") for _ in range(2)]
+    buf = io.StringIO()
+    to_csv(compute_indices(frame(instrument, rows), instrument, by="unit_code"), buf)
+    groups = {r["unit_code"]: r for r in csv.DictReader(io.StringIO(buf.getvalue())) if r["level"] == "group"}
+    assert set(groups) == {"", "U1", "U2"}
+    assert (groups[""]["n"], groups[""]["responses"], groups[""]["speeder"], groups[""]["excluded"]) == (
+        "4",
+        "6",
+        "2",
+        "2",
+    )
+    assert {"incomplete:B4", "missing_policy"} <= set(groups["U1"]["flags"].split(";"))
+    assert "all_excluded" in groups["U2"]["flags"].split(";")
+
+
+def test_infinite_dossiers_are_rejected():
+    """A count of inf is not a count: DataError with its row."""
+    with pytest.raises(DataError, match="row 3, column dossiers"):
+        read_counts(io.StringIO("point_code,dossiers\nP1,4\nP2,inf\n"))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--baseline", "nan"), ("--baseline", "inf"), ("--confidence", "nan")]
+)
+def test_non_finite_options_exit_2(capsys, option, value):
+    """--baseline nan / inf and --confidence nan are bad input naming the option, not NaN in JSON."""
+    assert main(["compute", SURVEY, option, value]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and option.strip("-") in err
+
+
+@pytest.mark.parametrize("content", ['["x"]', '{"P1": 5}', '"mon-fri 07:00-11:00"'])
+def test_opening_hours_file_must_map_points_to_text(capsys, tmp_path, content):
+    """An opening-hours file that is not an object of point → text exits 2 with one line."""
+    path = tmp_path / "hours.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["compute", SURVEY, "--opening-hours", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "opening hours file" in err
+
+
+@pytest.mark.parametrize("args", [["compute", SURVEY, "--format", "xml"], ["compute"], ["export"]])
+def test_usage_errors_are_one_line(capsys, args):
+    """A usage mistake prints one line 'error: …' on stderr and exits 2."""
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out, err = capsys.readouterr()
+    assert done.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
