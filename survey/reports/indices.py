@@ -4,7 +4,9 @@ Computing the indices of 100,000 responses takes seconds; a report page must ren
 300 ms (SPEC §4). So a report's index JSON is computed once and kept in ``report_cache``,
 keyed by the units it covers, a data version (count and largest id of their responses in the
 period) and the instrument: a new or deleted response changes the version, and the next view
-recomputes. Views call this module; they never build DataFrames.
+recomputes. A unit report also depends on the province's data version: the 'improve first'
+importances of a unit with fewer than 100 responses come from the province's responses
+(METHOD §4). Views call this module; they never build DataFrames.
 """
 
 from __future__ import annotations
@@ -39,15 +41,30 @@ COMMENTS_SHOWN = 50  # the newest comments on the page; the total is shown next 
 _TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "flags")
 
 
-def compute(frame: pd.DataFrame, by: str | None) -> IndexResult:
-    """The indices of an interchange frame with the settings of `sipas compute` (flagged left out)."""
-    return compute_indices(frame, instrument(), by=list(BY[by]) if by else None, weight="weight")
+def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame | None = None) -> IndexResult:
+    """The indices of an interchange frame with the settings of `sipas compute` (flagged left out).
+
+    ``importance_from`` (the province's responses) gives the 'improve first' importances of any
+    unit with fewer than 100 responses (METHOD §4); without it, the frame itself does.
+    """
+    return compute_indices(
+        frame,
+        instrument(),
+        by=list(BY[by]) if by else None,
+        weight="weight",
+        importance_from=importance_from,
+    )
 
 
 def unit_result(unit: Unit, period: Period | None) -> IndexResult:
     """A unit's indices by unit over its subtree and history: `sipas compute --unit --by unit`."""
     frame = responses_frame(_period_id(period), family_ids({unit.id}), attach_to_successor=True)
-    return compute(frame, "unit")
+    return compute(frame, "unit", _province(period))
+
+
+def _province(period: Period | None) -> pd.DataFrame:
+    """Every unit's responses of the period, as the province-wide `sipas compute` reads them."""
+    return responses_frame(_period_id(period), attach_to_successor=True)
 
 
 def default_period() -> Period | None:
@@ -131,13 +148,17 @@ def unit_report(unit: Unit, period: Period | None) -> dict[str, Any]:
     peers = _peers(unit)
     covered = family | (family_ids({p.id for p in peers}) if len(peers) > 1 else set())
     scope = f"report:{unit.id}:{_period_id(period) or 'all'}"
-    return cached(scope, covered, _period_id(period), lambda: _report_payload(unit, period, family, peers))
+    # A small unit's priorities use the province's responses, so any response makes it stale.
+    province = f"province:{_version(None, _period_id(period))}"
+    return cached(
+        scope, covered, _period_id(period), lambda: _report_payload(unit, period, family, peers), province
+    )
 
 
 def _report_payload(unit: Unit, period: Period | None, family: set[int], peers: list[Unit]) -> dict[str, Any]:
     frame = responses_frame(_period_id(period), family, attach_to_successor=True)
     return {
-        "indices": to_json_dict(compute(frame, "unit")),
+        "indices": to_json_dict(compute(frame, "unit", _province(period))),
         "month": _trend(frame, "month"),
         "quarter": _trend(frame, "quarter"),
         "rank": _peer_rank(unit, period, peers),

@@ -18,9 +18,9 @@ def computations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = indices.compute
 
-    def counting(frame, by):  # type: ignore[no-untyped-def]
+    def counting(frame, by, *args):  # type: ignore[no-untyped-def]
         calls.append(by)
-        return real(frame, by)
+        return real(frame, by, *args)
 
     monkeypatch.setattr(indices, "compute", counting)
     return calls
@@ -65,3 +65,21 @@ def test_periods_are_cached_apart(as_viewer, answer: Answer, computations: list[
     as_viewer.get("/reports/03408?period=all")
     assert sorted(r.scope.rsplit(":", 1)[1] for r in _rows())[1] == "all"
     assert len(_rows()) == 2
+
+
+def test_response_elsewhere_in_the_province_recomputes(
+    as_viewer, answer: Answer, computations: list[str], world: World
+) -> None:
+    """A unit report borrows the province's importances, so a response in any unit makes it stale."""
+    from tests.factories import make_point, make_unit
+
+    far = make_point(make_unit("LC-SNV", "Sở Nội vụ tỉnh Lai Châu", "department", parent=world.province))
+    db.session.commit()
+    answer(world.point, 10)
+    as_viewer.get("/reports/03408")
+    done = len(computations)
+    answer(far, 1)
+    as_viewer.get("/reports/03408")
+    assert len(computations) > done
+    [row] = _rows()
+    assert row.version.startswith("10:")

@@ -6,7 +6,9 @@ import json
 import re
 
 import pytest
+from sqlalchemy import select
 
+from survey.extensions import db
 from tests.admin.conftest import World
 from tests.reports.conftest import Answer
 
@@ -137,3 +139,29 @@ def test_data_quality_exclusions_and_sample_advice(as_viewer, runner, answer: An
         needed
         and needed.group(1) == f"Cần thêm {expected['needed_for_5pp']} phiếu để khoảng tin cậy đạt ±5 điểm."
     )
+
+
+def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, world: World) -> None:
+    """A unit under 100 responses lists the same 'improve first' in its own report as province-wide."""
+    from survey.models import Period
+    from survey.reports.indices import unit_report
+
+    answer(world.point, 30)
+    answer(world.other_point, 90)
+    args = ["sipas", "compute", "--by", "unit", "--period", "2026", "--format", "json"]
+    done = runner.invoke(args=args)
+    assert done.exit_code == 0, done.output
+    province = next(g for g in json.loads(done.output)["groups"] if g["key"] == {"unit_code": "03408"})
+    period = db.session.scalar(select(Period).where(Period.code == "2026"))
+    report = unit_report(world.ward, period)["indices"]
+    own = next(g for g in report["groups"] if g["key"] == {"unit_code": "03408"})
+
+    def ranked(group: dict) -> list[str]:  # type: ignore[type-arg]
+        return [p["item"] for p in group["priorities"]]
+
+    def numbers(group: dict) -> list[float]:  # type: ignore[type-arg]
+        return [p[k] for p in group["priorities"] for k in ("importance", "score", "value")]
+
+    assert len(own["priorities"]) == 5 and ranked(own) == ranked(province)
+    assert numbers(own) == pytest.approx(numbers(province), rel=1e-12)
+    assert {p["importance_from"] for p in own["priorities"]} == {"reference"}
