@@ -120,3 +120,20 @@ def test_output_to_a_missing_folder_is_one_line_and_leaves_nothing(demo, tmp_pat
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == [f"Error: --out: folder '{out.parent}' does not exist"]
     assert not out.parent.exists() and not list(tmp_path.glob("**/*.part"))
+
+
+def test_one_units_priorities_match_the_province_run(demo):
+    """`--unit` uses the province's importances for a small unit, so its 'improve first' matches."""
+    province = json.loads(demo.invoke(args=["sipas", "compute", "--by", "unit", "--format", "json"]).output)
+    one = json.loads(
+        demo.invoke(args=["sipas", "compute", "--unit", "03408", "--by", "unit", "--format", "json"]).output
+    )
+    [group] = [g for g in province["groups"] if g["key"] == {"unit_code": "03408"}]
+    [mine] = [g for g in one["groups"] if g["key"] == {"unit_code": "03408"}]
+    assert group["n"] < 100  # so the importances come from outside the unit
+    def without_source(priorities):  # type: ignore[no-untyped-def]
+        return [{k: v for k, v in p.items() if k != "importance_from"} for p in priorities]
+
+    assert without_source(mine["priorities"]) == without_source(group["priorities"])
+    assert len(mine["priorities"]) == 5
+    assert {p["importance_from"] for p in mine["priorities"]} == {"reference"}

@@ -18,7 +18,7 @@ from survey.auth.access import family_ids, load_unit_or_404, require_role
 from survey.bridge import responses_frame
 from survey.extensions import db
 from survey.models import Period, Unit
-from survey.reports.indices import BY, cached, compute
+from survey.reports.indices import BY, cached, compute, province_version
 
 __all__ = ["indices"]
 
@@ -58,10 +58,13 @@ def indices() -> Response | tuple[Response, int]:
 
     def make() -> dict:
         frame = responses_frame(period_id, unit_ids, attach_to_successor=True)
-        return to_json_dict(compute(frame, by))
+        # As on the unit page: a small unit's importances come from the province's responses.
+        province = None if unit_ids is None else responses_frame(period_id, attach_to_successor=True)
+        return to_json_dict(compute(frame, by, province))
 
+    salt = "" if unit_ids is None else f"province:{province_version(period_id)}"
     try:
-        payload = cached(f"api:{scope_code}:{period_id or 'all'}:{by or ''}", unit_ids, period_id, make)
+        payload = cached(f"api:{scope_code}:{period_id or 'all'}:{by or ''}", unit_ids, period_id, make, salt)
     except AnalysisError as exc:
         return _invalid(str(exc))
     return jsonify(payload)

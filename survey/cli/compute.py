@@ -61,7 +61,11 @@ def compute(
     """SIPAS, sub-indices, elements and criteria with confidence intervals (SPEC 3.6)."""
     if fmt == "xlsx" and out is None:
         fail("--out: an .xlsx result needs a file name")
-    frame = responses_frame(_period_id(period_code), _unit_ids(unit_code), attach_to_successor=True)
+    period_id, unit_ids = _period_id(period_code), _unit_ids(unit_code)
+    frame = responses_frame(period_id, unit_ids, attach_to_successor=True)
+    # A small unit's "improve first" importances come from the province (METHOD §4), so one
+    # unit's run shows the priorities of the province-wide run.
+    province = None if unit_ids is None else responses_frame(period_id, attach_to_successor=True)
     try:
         result = compute_indices(
             frame,
@@ -70,6 +74,7 @@ def compute(
             weight="weight",
             confidence=confidence,
             include_flagged=include_flagged,
+            importance_from=province,
         )
     except AnalysisError as exc:
         fail(str(exc))

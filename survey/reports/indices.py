@@ -89,6 +89,11 @@ def _version(unit_ids: set[int] | None, period_id: int | None) -> str:
     return f"{count}:{largest or 0}"
 
 
+def province_version(period_id: int | None) -> str:
+    """The data version of every response of the period (the province-wide importances)."""
+    return _version(None, period_id)
+
+
 def _family_key(unit_ids: set[int] | None, salt: str) -> str:
     ids = "*" if unit_ids is None else ",".join(map(str, sorted(unit_ids)))
     return hashlib.sha256(f"{ids}|{salt}".encode()).hexdigest()
@@ -149,7 +154,7 @@ def unit_report(unit: Unit, period: Period | None) -> dict[str, Any]:
     covered = family | (family_ids({p.id for p in peers}) if len(peers) > 1 else set())
     scope = f"report:{unit.id}:{_period_id(period) or 'all'}"
     # A small unit's priorities use the province's responses, so any response makes it stale.
-    province = f"province:{_version(None, _period_id(period))}"
+    province = f"province:{province_version(_period_id(period))}"
     return cached(
         scope, covered, _period_id(period), lambda: _report_payload(unit, period, family, peers), province
     )
