@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    limiter.init_app(app)  # before CSRF, so that a flood of forged POSTs is throttled too
+    limiter.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     compress.init_app(app)

@@ -84,3 +84,12 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(tmp_path, sqlite
         headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
     )
     assert seen == [("203.0.113.7", "https")]
+
+
+def test_forged_posts_without_csrf_token_are_throttled_too(db, app):
+    """POSTs without a session or CSRF token count against the address budget (400 then 429)."""
+    app.config.update(SURVEY_LIMIT_PER_ADDRESS="12 per minute")
+    point = make_open_point()
+    client = app.test_client(use_cookies=False)
+    statuses = [client.post(f"/s/{point.token}", data={"B1.1": "4"}).status_code for _ in range(13)]
+    assert statuses == [400] * 12 + [429]

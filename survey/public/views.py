@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.extensions import db, limiter
+from survey.extensions import csrf, db, limiter
 from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint
@@ -108,8 +108,10 @@ def _limit(per: str):  # type: ignore[no-untyped-def]
 # every submit also counts against, since a whole service centre may share one Wi-Fi address.
 @limiter.limit(_limit("DEVICE"), key_func=device_key, exempt_when=no_device)
 @limiter.limit(_limit("ADDRESS"), key_func=get_remote_address)
+@csrf.exempt  # checked just below, once the rate limits have counted the request
 def submit(token: str):  # type: ignore[no-untyped-def]
     """Store the answers once per form load and send the respondent to the thank-you page."""
+    csrf.protect()  # a CSRFError keeps the answers (errors.py): a flood of forged POSTs is throttled too
     point = load_point(token)
     period = load_open_period()
     load = formload.read(request.form.get("t"))
