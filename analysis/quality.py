@@ -45,6 +45,15 @@ def _point_ids(df: pd.DataFrame) -> pd.Series:
     return df["unit_code"].astype("str") + "/" + point if "unit_code" in df else point
 
 
+def _point_codes(df: pd.DataFrame) -> np.ndarray:
+    """Integer codes of (unit_code, point_code) pairs, without building a million strings."""
+    point = pd.factorize(df["point_code"])[0].astype(np.int64)
+    if "unit_code" not in df:
+        return point
+    unit = pd.factorize(df["unit_code"])[0].astype(np.int64)
+    return unit * (int(point.max(initial=0)) + 1) + point
+
+
 def _burst(df: pd.DataFrame) -> np.ndarray:
     """Five or more responses from one device at one point within 10 minutes: all but the first.
 
@@ -55,7 +64,7 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
     if n == 0 or "device_hash" not in df:
         return np.zeros(n, dtype=bool)
     device = pd.factorize(df["device_hash"])[0]
-    point = pd.factorize(_point_ids(df))[0] if "point_code" in df else np.zeros(n, dtype=np.int64)
+    point = _point_codes(df) if "point_code" in df else np.zeros(n, dtype=np.int64)
     device_hash = df["device_hash"]
     known = (device_hash.notna() & (device_hash.astype("str") != "")).to_numpy()
     time = df["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)

@@ -156,3 +156,17 @@ def test_formula_like_text_is_defused_and_read_back_as_written(instrument, tmp_p
         assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
     back = read_responses(path, instrument)
     assert back["comment"].tolist() == ['=HYPERLINK("http://x.example","Click")', "-- rất tốt"]
+
+
+def test_response_id_that_a_spreadsheet_would_run_is_refused(instrument):
+    """A response_id starting with '=' is an error naming its row and column."""
+    frame = pd.DataFrame(
+        {
+            "response_id": ["ok-1", "=1+1"],
+            "submitted_at": ["2025-07-01T09:00:00"] * 2,
+            "unit_code": ["U1", "U1"],
+            "channel": ["qr", "qr"],
+        }
+    )
+    with pytest.raises(DataError, match=r"row 3, column response_id: must not start with"):
+        validate_frame(frame, instrument)
