@@ -58,29 +58,37 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
     """Five or more responses from one device at one point within 10 minutes: all but the first.
 
     Within each (device, point) sorted by time, response j closes a burst when response j-4 is
-    no more than 10 minutes earlier; then j-3 … j are flagged.
+    no more than 10 minutes earlier; then j-3 … j are flagged. Only devices with at least five
+    responses can burst, so only their rows are sorted (most phones answer once).
     """
     n = len(df)
-    if n == 0 or "device_hash" not in df:
-        return np.zeros(n, dtype=bool)
-    device = pd.factorize(df["device_hash"])[0]
-    point = _point_codes(df) if "point_code" in df else np.zeros(n, dtype=np.int64)
-    device_hash = df["device_hash"]
-    known = (device_hash.notna() & (device_hash.astype("str") != "")).to_numpy()
-    time = df["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
-    order = np.lexsort((time, point, device))
-    key = (device[order].astype(np.int64) << 32) | point[order]
-    k = BURST_SIZE - 1
-    closes = np.zeros(n, dtype=bool)
-    if n > k:
-        same = key[k:] == key[:-k]
-        close = time[order][k:] - time[order][:-k] <= BURST_WINDOW // pd.Timedelta(microseconds=1)
-        closes[k:] = same & close & known[order][k:]
-    ends = np.flatnonzero(closes)
-    marks = np.bincount(ends - k + 1, minlength=n + 1) - np.bincount(ends + 1, minlength=n + 1)
-    flagged_sorted = np.cumsum(marks[:-1]) > 0
     out = np.zeros(n, dtype=bool)
-    out[order] = flagged_sorted
+    if n == 0 or "device_hash" not in df:
+        return out
+    hashes = df["device_hash"]
+    device, uniques = pd.factorize(hashes.where(hashes.astype("str") != ""))  # '' and NaN -> -1
+    if len(uniques) == 0:
+        return out
+    counts = np.bincount(device[device >= 0], minlength=len(uniques))
+    rows = np.flatnonzero((device >= 0) & (counts[np.maximum(device, 0)] >= BURST_SIZE))
+    if len(rows) == 0:
+        return out
+    sub = df.iloc[rows]
+    point = _point_codes(sub) if "point_code" in sub else np.zeros(len(rows), dtype=np.int64)
+    time = sub["submitted_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    order = np.lexsort((time, point, device[rows]))
+    key = (device[rows][order].astype(np.int64) << 32) | point[order]
+    k = BURST_SIZE - 1
+    same = key[k:] == key[:-k]
+    close = time[order][k:] - time[order][:-k] <= BURST_WINDOW // pd.Timedelta(microseconds=1)
+    closes = np.zeros(len(rows), dtype=bool)
+    closes[k:] = same & close
+    ends = np.flatnonzero(closes)
+    m = len(rows)
+    marks = np.bincount(ends - k + 1, minlength=m + 1) - np.bincount(ends + 1, minlength=m + 1)
+    flagged = np.zeros(m, dtype=bool)
+    flagged[order] = np.cumsum(marks[:-1]) > 0
+    out[rows] = flagged
     return out
 
 
