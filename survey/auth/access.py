@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,9 +9,7 @@ from sqlalchemy import select
 from survey.extensions import db, login_manager
 from survey.models import Unit, User
 
-__all__ = ["family_ids", "load_unit_or_404", "require_role", "role_required", "visible_unit_ids"]
-
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["family_ids", "load_unit_or_404", "require_role", "visible_unit_ids"]
 
 
 def require_role(*roles: str) -> None:
@@ -24,20 +18,6 @@ def require_role(*roles: str) -> None:
         abort(current_app.make_response(login_manager.unauthorized()))
     if current_user.role not in roles:
         abort(403)
-
-
-def role_required(*roles: str) -> Callable[[F], F]:
-    """View decorator form of require_role."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            require_role(*roles)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def family_ids(root_ids: set[int]) -> set[int]:
