@@ -9,7 +9,15 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from analysis import AnalysisError, IndexResult, compute_indices, to_csv, to_json_dict, to_table
+from analysis import (
+    AnalysisError,
+    IndexResult,
+    compute_indices,
+    counter_design,
+    to_csv,
+    to_json_dict,
+    to_table,
+)
 from analysis.xlsx import write_xlsx
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
@@ -75,6 +83,7 @@ def compute(
             confidence=confidence,
             include_flagged=include_flagged,
             importance_from=province,
+            **counter_design(),  # counters as strata: every counter of a unit is surveyed
         )
     except AnalysisError as exc:
         fail(str(exc))

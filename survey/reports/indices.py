@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import IndexResult, compute_indices, to_json_dict
+from analysis import IndexResult, compute_indices, counter_design, to_json_dict
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
@@ -53,6 +53,7 @@ def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame |
         by=list(BY[by]) if by else None,
         weight="weight",
         importance_from=importance_from,
+        **counter_design(),  # counters as strata: a unit's numbers come from its own counters
     )
 
 
