@@ -6,6 +6,7 @@ from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
+from survey.models.retention import AuditArchive
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "UNIT_KINDS",
     "Answer",
     "ApiKey",
+    "AuditArchive",
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
