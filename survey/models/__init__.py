@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per stage of the data flow."""
 
 from survey.models.accounts import ROLES, ApiKey, User
+from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
@@ -17,11 +18,14 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "DataVersion",
     "Period",
     "ReceiptCode",
     "ReportCache",
     "Response",
+    "ResponseDay",
     "RetiredToken",
+    "RotationCount",
     "ServicePoint",
     "Unit",
     "User",
