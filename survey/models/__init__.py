@@ -5,6 +5,7 @@ from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
+from survey.models.dossiers import DossierCount
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
@@ -19,6 +20,7 @@ __all__ = [
     "AuditLogIsAppendOnly",
     "Base",
     "DataVersion",
+    "DossierCount",
     "Period",
     "ReceiptCode",
     "ReportCache",
