@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per stage of the data flow."""
 
 from survey.models.accounts import ROLES, ApiKey, User
+from survey.models.actions import ImprovementAction
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
@@ -17,6 +18,7 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "ImprovementAction",
     "Period",
     "ReceiptCode",
     "ReportCache",
