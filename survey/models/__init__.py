@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per stage of the data flow."""
 
 from survey.models.accounts import ROLES, ApiKey, User
+from survey.models.actions import ImprovementAction
 from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "DataVersion",
     "DossierCount",
+    "ImprovementAction",
     "Period",
     "ReceiptCode",
     "ReportCache",
