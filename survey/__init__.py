@@ -54,14 +54,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.actions import bp as actions_bp
     from survey.admin import bp as admin_bp
     from survey.api import bp as api_bp
     from survey.auth import bp as auth_bp
     from survey.health import bp as health_bp
     from survey.public import bp as public_bp
     from survey.reports import bp as reports_bp
+    from survey.reports.landing import bp as home_bp
 
-    for bp in (health_bp, public_bp, auth_bp, admin_bp, reports_bp, api_bp):
+    for bp in (health_bp, home_bp, public_bp, auth_bp, admin_bp, reports_bp, actions_bp, api_bp):
         app.register_blueprint(bp)
 
 

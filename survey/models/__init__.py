@@ -1,9 +1,12 @@
 """Typed SQLAlchemy models, one module per stage of the data flow."""
 
 from survey.models.accounts import ROLES, ApiKey, User
+from survey.models.actions import ImprovementAction
+from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
+from survey.models.dossiers import DossierCount
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.retention import AuditArchive
@@ -19,11 +22,16 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "DataVersion",
+    "DossierCount",
+    "ImprovementAction",
     "Period",
     "ReceiptCode",
     "ReportCache",
     "Response",
+    "ResponseDay",
     "RetiredToken",
+    "RotationCount",
     "ServicePoint",
     "Unit",
     "User",
