@@ -348,3 +348,14 @@ def test_a_phone_browser_answers_through_nginx(stack, browser):
     context.close()
     assert protocol == "h2"
     assert _count(stack.url, Response) == before + 1
+
+
+def test_an_error_page_logs_the_route_asked_for(stack):
+    """When nginx answers with its own page (413), the log names the route pattern asked for."""
+    log = stack.rendered.logs / "sipas-access.log"
+    before = log.read_text().count(" /s/<token> 413 ")
+    Phone(stack, "127.0.0.9").request("POST", f"/s/{stack.token}?t=abc", {"C1": "x" * 70_000})
+    # nginx writes the line once the connection is closed, a moment after the answer (its error
+    # page turns the method into GET).
+    wait_until(lambda: log.read_text().count(" /s/<token> 413 ") > before, "the access log line")
+    assert "_sipas" not in log.read_text() and "t=abc" not in log.read_text()
