@@ -74,6 +74,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SURVEY_LIMIT_PER_ADDRESS": os.environ.get("SIPAS_SURVEY_LIMIT_PER_ADDRESS", "300 per minute"),
         # A citizen may take their time; the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Pages send no Referer (Referrer-Policy: no-referrer), so over https Flask-WTF's referrer
+        # check would refuse every form; the token and SameSite cookies carry the CSRF defence.
+        "WTF_CSRF_SSL_STRICT": False,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "SESSION_COOKIE_HTTPONLY": True,
