@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.validate import FREE_TEXT, META, TAIL, defuse, normalise_frame, question_items
+from analysis.xlsx import read_xlsx, xml_safe
 
 __all__ = ["columns", "read_responses", "validate_frame", "write_responses"]
 
@@ -103,13 +104,8 @@ def read_responses(source: Source, instrument: Instrument) -> pd.DataFrame:
         weights; the message names the row (header = row 1) and the column.
     """
     buf = _buffer(source)
-    if _is_xlsx(source, buf):
-        try:
-            raw = pd.read_excel(buf, dtype=object, engine="openpyxl")
-        except (ValueError, OSError, KeyError) as exc:
-            raise DataError(f"not a readable XLSX file: {exc}") from None
-    else:
-        raw = _read_csv(buf, instrument)
+    # XLSX: streamed, size-checked before parsing, no DTD (analysis.xlsx): an upload cannot bomb.
+    raw = read_xlsx(buf) if _is_xlsx(source, buf) else _read_csv(buf, instrument)
     return normalise_frame(raw, instrument)
 
 
@@ -166,6 +162,8 @@ def _write_xlsx(cells: pd.DataFrame, target: Any, instrument: Instrument) -> Non
         {c: _typed(cells[c]) if c in numeric else cells[c].astype(object) for c in cells.columns}
     )
     frame = frame.astype(object).where(cells != "", None)
+    for column in frame.columns.difference(list(numeric)):
+        frame[column] = frame[column].map(xml_safe, na_action="ignore")
     frame.to_excel(target, index=False, engine="openpyxl")
 
 

@@ -8,6 +8,7 @@ everything in the caller's transaction, or nothing.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from sqlalchemy import insert, select
 from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.interchange import read_responses
+from analysis.xlsx import WorkbookError
 from survey import audit
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Answer, Period, Response, ServicePoint, Unit
-from survey.periods import LOCAL_TZ
+from survey.periods import LOCAL_TZ, local_today
+from survey.sanitize import clean_text
 from survey.validation import InputError
 
 __all__ = ["import_responses"]
@@ -52,11 +55,43 @@ def _read(source: bytes | Path, ins: Instrument, filename: str) -> pd.DataFrame:
         if isinstance(source, bytes):
             return read_responses(io.BytesIO(source), ins)
         return read_responses(source, ins)
-    except DataError as exc:
-        raise InputError(str(exc)) from None
-    except (zipfile.BadZipFile, InvalidFileException, UnicodeDecodeError):
-        # A damaged or renamed file: one line naming it, not the reader's traceback.
+    except WorkbookError as exc:
+        if exc.refused:
+            raise InputError(
+                _(
+                    "File '%(name)s': refused, it is too large or not a plain workbook (%(detail)s).",
+                    name=filename,
+                    detail=str(exc),
+                )
+            ) from None
         raise InputError(_("File '%(name)s': not a readable CSV or XLSX file.", name=filename)) from None
+    except DataError as exc:
+        raise InputError(localised(str(exc))) from None
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        UnicodeDecodeError,
+        ValueError,
+        OverflowError,
+        KeyError,
+    ):
+        # A damaged or renamed file, or a value no reader expected (a date in year 1): one line
+        # naming the file, never the reader's traceback.
+        raise InputError(_("File '%(name)s': not a readable CSV or XLSX file.", name=filename)) from None
+
+
+def localised(message: str) -> str:
+    """A reader's "row N, column C: problem" message with its place named in the user's language."""
+    match = _PLACE.match(message)
+    if match is None:
+        return message
+    row, column, problem = match.groups()
+    if column is None:
+        return _("row %(row)d: %(problem)s", row=int(row), problem=problem)
+    return _("row %(row)d, column %(column)s: %(problem)s", row=int(row), column=column, problem=problem)
+
+
+_PLACE = re.compile(r"row (\d+)(?:, column ([^:]+))?: (.*)\Z", re.S)
 
 
 def _check_lengths(frame: pd.DataFrame) -> None:
@@ -67,6 +102,18 @@ def _check_lengths(frame: pd.DataFrame) -> None:
         if too_long.any():
             pos = int(too_long.to_numpy().nonzero()[0][0])
             raise _row_error(pos, column, _("at most %(n)d characters", n=limit))
+
+
+def _check_dates(frame: pd.DataFrame) -> None:
+    """Submission times from 2000 to tomorrow: year 1 or 9999 is a typing error (and breaks time zones)."""
+    local = frame["submitted_at"]
+    tomorrow = pd.Timestamp(local_today()) + pd.Timedelta(days=2)
+    bad = (local < pd.Timestamp("2000-01-01")) | (local >= tomorrow)
+    if bad.any():
+        pos = int(bad.to_numpy().nonzero()[0][0])
+        raise _row_error(
+            pos, "submitted_at", _("'%(value)s' is not a plausible date", value=str(local.iloc[pos]))
+        )
 
 
 def _places(frame: pd.DataFrame) -> tuple[list[int], list[int | None]]:
@@ -129,7 +176,8 @@ def _answers(frame: pd.DataFrame, ins: Instrument) -> tuple[list[dict[str, objec
                     groups[pos] = groups[pos] or item.group
     if text_code:
         for pos, text in frame["comment"].items():
-            if text:
+            text = clean_text(text) if text else ""
+            if text.strip():
                 rows.append({"pos": pos, "item_code": text_code, "value": None, "text": text})
     return rows, groups
 
@@ -142,6 +190,7 @@ def import_responses(source: bytes | Path, filename: str = "") -> int:
     if frame.empty:
         raise InputError(_("The file holds no responses."))
     _check_lengths(frame)
+    _check_dates(frame)
     unit_ids, point_ids = _places(frame)
     ids = frame["response_id"].tolist()
     _refuse_known_ids(ids)

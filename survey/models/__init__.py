@@ -4,6 +4,7 @@ from survey.models.accounts import ROLES, ApiKey, User
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
+from survey.models.health import Heartbeat
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
@@ -17,6 +18,7 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "Heartbeat",
     "Period",
     "ReceiptCode",
     "ReportCache",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,6 +21,7 @@ from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
 from survey.models import Response as SurveyResponse
+from survey.privacy import export_frame
 from survey.reports.indices import cached
 from survey.reports.page import indices_context
 from survey.tree import unit_tree
@@ -130,8 +131,15 @@ def export(code: str) -> Response:
     # Scope first: a viewer must get 404 for another unit (SPEC 3.7), 403 only for their own.
     unit = load_unit_or_404(code)
     require_role("admin", "analyst")
+    # The per-phone hash only for an admin who asks for it (audited): survey/privacy.py.
+    with_hash = request.args.get("device_hash") == "1" and current_user.role == "admin"
+    frame = export_frame(
+        responses_frame(unit_ids=family_ids({unit.id})), with_device_hash=with_hash, scope=unit.code
+    )
+    if with_hash:
+        db.session.commit()
     buf = io.StringIO()
-    write_responses(responses_frame(unit_ids=family_ids({unit.id})), buf, instrument())
+    write_responses(frame, buf, instrument())
     return Response(
         buf.getvalue(),
         mimetype="text/csv",
