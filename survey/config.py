@@ -72,13 +72,12 @@ def engine_options(url: str) -> dict[str, Any]:
             "hide_parameters": True,
             "connect_args": {"timeout": _env_int("SIPAS_SQLITE_BUSY_TIMEOUT_MS", 5000) / 1000},
         }
-    statement_ms = _env_int("SIPAS_DB_STATEMENT_TIMEOUT_MS", 15000)
-    options = f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
-    options += f" -c idle_in_transaction_session_timeout={max(statement_ms * 4, 60000)}"
+    # statement_timeout and lock_timeout are set at each checkout (database.py): web requests
+    # are bounded, long commands (an import, a compute over a million responses) are not.
     return {
         "hide_parameters": True,
         "pool_timeout": connect_s,
-        "connect_args": {"connect_timeout": connect_s, "options": options},
+        "connect_args": {"connect_timeout": connect_s},
     }
 
 
@@ -93,6 +92,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Client-side bound on any one database call (seconds): a paused server (no answer at all,
         # so its own statement_timeout cannot fire) costs a request this long, then a 503.
         "SIPAS_DB_CALL_TIMEOUT": _env_int("SIPAS_DB_CALL_TIMEOUT", 20),
+        # PostgreSQL's own bound on one statement of a web request (commands are not bounded).
+        "SIPAS_DB_STATEMENT_TIMEOUT_MS": _env_int("SIPAS_DB_STATEMENT_TIMEOUT_MS", 15000),
         # /healthz answers within this many seconds, naming what did not answer in time.
         "SIPAS_HEALTH_TIMEOUT": float(os.environ.get("SIPAS_HEALTH_TIMEOUT", "2")),
         "SIPAS_BASE_URL": base_url,

@@ -17,13 +17,14 @@ import threading
 import time
 from typing import Any
 
+import click
 from flask import Flask
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from survey.extensions import db
 
-__all__ = ["Watchdog", "configure_engine", "engine_options", "is_database_fault"]
+__all__ = ["Watchdog", "bounded", "configure_engine", "engine_options", "is_database_fault"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_ms: int) -> None:
@@ -93,9 +94,19 @@ class Watchdog:
                     _cut(conn)
 
 
-def _listen(engine: Engine, dog: Watchdog) -> None:
+def bounded() -> bool:
+    """Whether database calls are bounded now: in a web request yes, in a command (`sipas …`) no.
+
+    An import of 150,000 responses or a compute over a million may rightly run long; a citizen
+    waiting on a page may not.
+    """
+    return click.get_current_context(silent=True) is None
+
+
+def _listen(engine: Engine, dog: Watchdog, statement_ms: int) -> None:
     def before(conn: Any, cursor: Any, *_: Any) -> None:
-        dog.arm(cursor.connection)
+        if bounded():
+            dog.arm(cursor.connection)
 
     def after(conn: Any, cursor: Any, *_: Any) -> None:
         dog.disarm(cursor.connection)
@@ -106,7 +117,7 @@ def _listen(engine: Engine, dog: Watchdog) -> None:
             dog.disarm(conn.connection.dbapi_connection)
 
     def ending(conn: Any) -> None:  # COMMIT / ROLLBACK: disarmed at check-in
-        if conn.connection.dbapi_connection is not None:
+        if conn.connection.dbapi_connection is not None and bounded():
             dog.arm(conn.connection.dbapi_connection)
 
     def checkin(dbapi_connection: Any, _record: Any) -> None:
@@ -114,11 +125,16 @@ def _listen(engine: Engine, dog: Watchdog) -> None:
             dog.disarm(dbapi_connection)
 
     def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        # Our own pre-ping, under the watchdog: SQLAlchemy's runs before any event could arm it.
+        # Our own pre-ping, under the watchdog (SQLAlchemy's runs before any event could arm
+        # it); the ping sets the statement timeout of this use: web requests only.
+        limit = statement_ms if bounded() else 0
         dog.arm(dbapi_connection)
         try:
             cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
+            cursor.execute(
+                f"SELECT set_config('statement_timeout', '{int(limit)}', false),"
+                f" set_config('lock_timeout', '{int(limit)}', false)"
+            )
             cursor.close()
         except Exception as error:  # noqa: BLE001 - any failure means: use another connection
             raise exc.DisconnectionError(str(error)) from error
@@ -160,4 +176,4 @@ def configure_engine(app: Flask) -> None:
             event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, busy_ms))
         dog = Watchdog(float(app.config.get("SIPAS_DB_CALL_TIMEOUT", 20)))
         app.extensions["sipas_watchdog"] = dog
-        _listen(engine, dog)
+        _listen(engine, dog, int(app.config.get("SIPAS_DB_STATEMENT_TIMEOUT_MS", 15000)))

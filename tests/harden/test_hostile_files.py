@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import func, select
 
 from analysis.errors import DataError
 from analysis.xlsx import XlsxLimits, iter_xlsx_rows, read_xlsx
@@ -214,3 +215,70 @@ def test_unit_import_refuses_a_bomb_too(as_admin, world: World) -> None:
     reply = post(as_admin, "/admin/units/import", files, content_type="multipart/form-data")
     assert reply.status_code == 422
     assert "refused" in reply.text
+
+
+HEAD = "response_id,submitted_at,unit_code,point_code,channel,weight,S1,B1.1\n"
+
+
+def _csv_rows(n: int, bad_at: int | None = None, repeat_at: int | None = None) -> bytes:
+    rows = []
+    for i in range(n):
+        rating = "7" if i == bad_at else "4"
+        rid = "c-0" if i == repeat_at else f"c-{i}"
+        rows.append(f"{rid},2026-03-02T09:00:00,03408,Q01,paper,,2,{rating}\n")
+    return (HEAD + "".join(rows)).encode()
+
+
+@pytest.mark.parametrize(("kind", "row"), [("csv", 6), ("xlsx", 6)])
+def test_chunked_import_names_the_files_row_and_stores_nothing(
+    app, db, world: World, monkeypatch, kind, row
+) -> None:
+    """Read in chunks of 2, a bad answer in the 5th response is 'row 6' and nothing is stored."""
+    import survey.paper as paper
+    from survey.models import Response
+    from survey.validation import InputError
+
+    monkeypatch.setattr(paper, "CHUNK_ROWS", 2)
+    data = _csv_rows(7, bad_at=4)
+    if kind == "xlsx":
+        import csv as _csv
+
+        rows = list(_csv.reader(io.StringIO(data.decode())))
+        data = workbook_of(rows)
+    with app.test_request_context(), pytest.raises(InputError, match=f"dòng {row}, cột B1.1"):
+        paper.import_responses(data, f"p.{kind}")
+    db.session.rollback()
+    assert db.session.query(Response).count() == 0
+
+
+def workbook_of(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append([int(v) if v.isdigit() and v[0] != "0" else (v or None) for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_chunked_import_finds_a_repeat_in_another_chunk(app, db, world: World, monkeypatch) -> None:
+    """A response_id repeated three chunks later is refused, naming the repeat's row."""
+    import survey.paper as paper
+    from survey.validation import InputError
+
+    monkeypatch.setattr(paper, "CHUNK_ROWS", 2)
+    with app.test_request_context(), pytest.raises(InputError, match="dòng 8, cột response_id"):
+        paper.import_responses(_csv_rows(7, repeat_at=6), "p.csv")
+    db.session.rollback()
+
+
+def test_chunked_import_stores_every_row(app, db, world: World, monkeypatch) -> None:
+    """Across chunk boundaries every response and answer is stored once."""
+    import survey.paper as paper
+    from survey.models import Answer, Response
+
+    monkeypatch.setattr(paper, "CHUNK_ROWS", 3)
+    with app.test_request_context():
+        assert paper.import_responses(_csv_rows(8), "p.csv") == 8
+        db.session.commit()
+    assert sorted(db.session.scalars(select(Response.public_id))) == sorted(f"c-{i}" for i in range(8))
+    assert db.session.scalar(select(func.count(Answer.id)).where(Answer.item_code == "B1.1")) == 8
