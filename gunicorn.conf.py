@@ -25,6 +25,7 @@ logconfig_dict = {
     "filters": {"redact": {"()": "survey.logs.Redact"}},
     "formatters": {"plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
+        "null": {"class": "logging.NullHandler"},
         "stderr": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
@@ -34,7 +35,8 @@ logconfig_dict = {
     },
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        # gunicorn writes access lines whenever a logging config exists: send them nowhere.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": ["null"], "propagate": False},
         "sipas.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
     },
     "root": {"level": "WARNING", "handlers": ["stderr"]},

@@ -22,7 +22,7 @@ from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.interchange import iter_response_chunks
 from analysis.xlsx import WorkbookError
-from survey import audit
+from survey import aggregates, audit
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Answer, Period, Response, ServicePoint, Unit
@@ -277,6 +277,7 @@ def _import_chunk(frame: pd.DataFrame, ins: Instrument, places: _Places, seen: s
             "policy_group": group,
             "weight": float(weight),
             "flags": flags,
+            "flags_given": flags,
         }
         for (
             rid,
@@ -306,4 +307,5 @@ def _import_chunk(frame: pd.DataFrame, ins: Instrument, places: _Places, seen: s
             Answer.__table__.insert(),
             [{"response_id": new_ids[a.pop("pos")], **a} for a in answers],
         )
+    aggregates.record_responses(new_ids)  # versions, counts; the quality checks run on first read
     return len(new_ids)
