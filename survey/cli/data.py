@@ -39,7 +39,12 @@ def tokens(unit_code: str | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file (.csv or .xlsx).",
 )
-def export_responses(period_code: str | None, out: Path) -> None:
+@click.option(
+    "--with-device-hash",
+    is_flag=True,
+    help="Keep the per-phone hash column (left empty by default; recorded in the audit log).",
+)
+def export_responses(period_code: str | None, out: Path, with_device_hash: bool) -> None:
     """Write responses in the interchange format (SPEC 3.5)."""
     from analysis.interchange import write_responses
     from survey.bridge import responses_frame
@@ -52,9 +57,13 @@ def export_responses(period_code: str | None, out: Path) -> None:
             fail(f"--period: unknown period code '{period_code}'")
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
+    from survey.privacy import export_frame
+
     frame = responses_frame(period_id=period.id if period else None)
+    frame = export_frame(frame, with_device_hash=with_device_hash, scope=period_code or "all")
     with atomic_output(out) as tmp:
         write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
+    db.session.commit()
     click.echo(f"{len(frame)} responses written to {out}")
 
 
