@@ -5,9 +5,10 @@ Views and commands never build DataFrames themselves: they call this, then `anal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, func, select
 
@@ -17,7 +18,7 @@ from survey.instrument import instrument
 from survey.models import Answer, Response, ServicePoint, Unit
 from survey.periods import LOCAL_TZ
 
-__all__ = ["current_unit_codes", "flag_frame", "opening_hours_by_point", "responses_frame"]
+__all__ = ["current_unit_codes", "flag_frame", "iter_frames", "opening_hours_by_point", "responses_frame"]
 
 META = [
     "id",
@@ -116,6 +117,43 @@ def _frame(meta: pd.DataFrame, where: Where) -> pd.DataFrame:
     return validate_frame(frame.reindex(columns=columns(instrument())), instrument())
 
 
+#: Responses read per query. Pivoting a chunk's answers (about 30 rows per response) at a time
+#: keeps the bridge's own memory flat: 1,000,000 responses no longer build a 30-million-row
+#: table at once. SQLite accepts 32,766 parameters per statement, so the id list fits.
+CHUNK = 10_000
+
+
+def _ordered_ids(period_id: int | None, unit_ids: list[int] | None) -> np.ndarray:
+    """Ids of the selected responses in export order (submission time, then id)."""
+    query = _filtered(select(Response.id).order_by(Response.submitted_at, Response.id), period_id, unit_ids)
+    result = db.session.connection().execute(query)
+    return np.fromiter((row[0] for row in result), dtype=np.int64)
+
+
+def iter_frames(
+    period_id: int | None = None,
+    unit_ids: Iterable[int] | None = None,
+    attach_to_successor: bool = False,
+    chunk: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """:func:`responses_frame` in consecutive pieces of at most ``chunk`` responses, oldest
+    first: the export streams these to its file without holding every response."""
+    from survey.aggregates import settle
+
+    unit_ids = list(unit_ids) if unit_ids is not None else None
+    if settle(set(unit_ids) if unit_ids is not None else None, period_id):
+        db.session.commit()
+    successors = current_unit_codes() if attach_to_successor else None
+    ids, chunk = _ordered_ids(period_id, unit_ids), chunk or CHUNK
+    for start in range(0, len(ids), chunk):
+        part = [int(i) for i in ids[start : start + chunk]]
+        where: Where = lambda q, part=part: q.where(Response.id.in_(part))  # noqa: E731
+        meta = _meta(where, Response.flags)
+        if successors is not None:
+            meta["unit_code"] = meta["unit_code"].map(successors)
+        yield _frame(meta, where).reset_index(drop=True)
+
+
 def responses_frame(
     period_id: int | None = None, unit_ids: Iterable[int] | None = None, attach_to_successor: bool = False
 ) -> pd.DataFrame:
@@ -127,16 +165,11 @@ def responses_frame(
     last read are settled first (survey/aggregates) and that bookkeeping is committed, like a
     cache entry — so call this outside a transaction with changes of your own.
     """
-    from survey.aggregates import settle
-
-    unit_ids = list(unit_ids) if unit_ids is not None else None
-    if settle(set(unit_ids) if unit_ids is not None else None, period_id):
-        db.session.commit()
-    where: Where = lambda q: _filtered(q, period_id, unit_ids)  # noqa: E731
-    meta = _meta(where, Response.flags)
-    if attach_to_successor:
-        meta["unit_code"] = meta["unit_code"].map(current_unit_codes())
-    return _frame(meta, where).reset_index(drop=True)
+    frames = list(iter_frames(period_id, unit_ids, attach_to_successor))
+    if not frames:
+        empty = pd.DataFrame(columns=META).set_index("id")
+        return _frame(empty, lambda q: q.where(Response.id.in_([]))).reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def flag_frame(unit_id: int, start: datetime, end: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:

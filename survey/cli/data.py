@@ -40,9 +40,9 @@ def tokens(unit_code: str | None) -> None:
     help="Output file (.csv or .xlsx).",
 )
 def export_responses(period_code: str | None, out: Path) -> None:
-    """Write responses in the interchange format (SPEC 3.5)."""
-    from analysis.interchange import write_responses
-    from survey.bridge import responses_frame
+    """Write responses in the interchange format (SPEC 3.5), streamed chunk by chunk."""
+    from survey.bridge import iter_frames
+    from survey.export import write_stream
     from survey.instrument import instrument
 
     period = None
@@ -52,10 +52,10 @@ def export_responses(period_code: str | None, out: Path) -> None:
             fail(f"--period: unknown period code '{period_code}'")
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
-    frame = responses_frame(period_id=period.id if period else None)
+    frames = iter_frames(period_id=period.id if period else None)
     with atomic_output(out) as tmp:
-        write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
-    click.echo(f"{len(frame)} responses written to {out}")
+        count = write_stream(frames, tmp, instrument(), out.suffix.lower().lstrip("."))
+    click.echo(f"{count} responses written to {out}")
 
 
 @sipas.command("import-dossiers")
