@@ -1,7 +1,7 @@
 """aggregates bookkeeping: data versions, rotation counts, response days; imported flags kept apart
 
 Revision ID: 0050
-Revises: 0004
+Revises: 0060
 Create Date: 2026-12-01
 
 The new tables are filled from the responses already stored; every day starts dirty, so the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0050'
-down_revision = '0004'
+down_revision = '0060'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,9 @@
 """Officials' reports: the units a user may read, and a page per unit (its subtree and history).
 
 A viewer reads only their unit's subtree; any other unit answers 404, so its existence is not
-revealed. The unit page shows the indices of a chosen period (survey/reports/indices.py keeps
-them computed) above the response counts; exports.py serves the same report as files.
+revealed. The unit page shows the indices of a chosen period (survey/reports/payloads.py keeps
+them computed) above the response counts; exports.py serves the same report as files,
+province.py the province overview for Sở Nội vụ, summary.py the one-page printout.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,10 +20,14 @@ from survey.aggregates import response_counts as aggregate_counts
 from survey.auth.access import family_ids, load_unit_or_404, require_role, visible_unit_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
+from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
+from survey.reports.chart import trend_chart
 from survey.reports.indices import cached
-from survey.reports.page import indices_context
+from survey.reports.page import chosen_period, indices_context, periods_context
+from survey.reports.payloads import unit_report
+from survey.reports.present import criterion_name, criterion_trend
 from survey.tree import unit_tree
 
 __all__ = ["bp", "response_counts", "unit_context"]
@@ -93,8 +98,35 @@ def unit_context(unit: Unit) -> dict[str, Any]:
 @bp.get("/<code>")
 def unit(code: str) -> str:
     """A unit's report for a period: its indices (from the cache) and its response counts."""
+    from survey.actions.records import effects
+    from survey.actions.views import can_act, named
+
     unit = load_unit_or_404(code)
-    return render_template("reports/unit.html", **unit_context(unit), **indices_context(unit))
+    context = unit_context(unit) | indices_context(unit)
+    return render_template("reports/unit.html", actions=named(effects(unit)), can_act=can_act(), **context)
+
+
+@bp.get("/<code>/trend/<criterion>")
+def criterion(code: str, criterion: str) -> str:
+    """One criterion's (or element's) value by month for the unit, linked from 'improve first'."""
+    unit = load_unit_or_404(code)
+    name = criterion_name(criterion, current_language())
+    if not name:
+        abort(404)
+    period, period_code = chosen_period()
+    payload = unit_report(unit, period)
+    rows = criterion_trend(payload, criterion)
+    chart = trend_chart(rows, None, "value")
+    return render_template(
+        "reports/criterion.html",
+        unit=unit,
+        code=criterion,
+        name=name,
+        rows=rows,
+        chart=chart,
+        confidence=payload["indices"]["confidence"],
+        **periods_context(period, period_code),
+    )
 
 
 @bp.get("/<code>/responses.csv")
@@ -112,4 +144,4 @@ def export(code: str) -> Response:
     )
 
 
-from survey.reports import exports  # noqa: E402,F401  (routes register on import)
+from survey.reports import exports, province  # noqa: E402,F401  (routes register on import)
