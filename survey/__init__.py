@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.config import load_config
+from survey.ops import checks as production_checks
 
 __all__ = ["create_app"]
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    production_checks.init_app(app)  # SIPAS_ENV=production refuses unsafe settings (docs/deploy.md)
     if app.config["SIPAS_PROXY_COUNT"]:
         n = app.config["SIPAS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

@@ -1,7 +1,7 @@
 """improvement actions: a unit's action against a criterion, from a start date
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0051
 Create Date: 2026-12-01
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0004'
+down_revision = '0051'
 branch_labels = None
 depends_on = None
 

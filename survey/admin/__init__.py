@@ -69,4 +69,4 @@ def index() -> str:
     )
 
 
-from survey.admin import accounts, audit, imports, periods, points, units  # noqa: E402,F401
+from survey.admin import accounts, audit, dossiers, imports, periods, points, units  # noqa: E402,F401

@@ -13,16 +13,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from analysis.interchange import write_responses
+from survey.aggregates import response_counts as aggregate_counts
 from survey.auth.access import family_ids, load_unit_or_404, require_role, visible_unit_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
-from survey.models import Response as SurveyResponse
 from survey.reports.chart import trend_chart
 from survey.reports.indices import cached
 from survey.reports.page import chosen_period, indices_context, periods_context
@@ -59,36 +59,9 @@ def response_counts(unit_ids: set[int]) -> list[CountRow]:
 
     Rows are (period, unit code, unit name, counter code, counter name, channel, n). Grouped by
     id, not by name: an old commune and the new one that took its name are different units.
+    Read from the per-day counts the write path keeps (survey/aggregates), not the responses.
     """
-    query = (
-        select(
-            func.coalesce(Period.name, ""),
-            Unit.code,
-            Unit.name,
-            ServicePoint.code,
-            ServicePoint.name,
-            SurveyResponse.channel,
-            func.count(SurveyResponse.id),
-        )
-        .join(Unit, SurveyResponse.unit_id == Unit.id)
-        .outerjoin(Period, SurveyResponse.period_id == Period.id)
-        .outerjoin(ServicePoint, SurveyResponse.point_id == ServicePoint.id)
-        .where(SurveyResponse.unit_id.in_(unit_ids))
-        .group_by(
-            Period.id,
-            Period.starts_on,
-            Period.name,
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            ServicePoint.id,
-            ServicePoint.code,
-            ServicePoint.name,
-            SurveyResponse.channel,
-        )
-        .order_by(Period.starts_on.desc(), Unit.name, Unit.code, ServicePoint.code, SurveyResponse.channel)
-    )
-    return [tuple(r) for r in db.session.execute(query)]  # type: ignore[misc]
+    return aggregate_counts(unit_ids)
 
 
 def _names(unit_ids: set[int]) -> str:

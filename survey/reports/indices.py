@@ -2,12 +2,12 @@
 
 Computing the indices of 100,000 responses takes seconds; a report page must render in
 300 ms (SPEC §4). So a report's index JSON is computed once and kept in ``report_cache``,
-keyed by the units it covers, a data version (count and largest id of their responses in the
-period) and the instrument: a new or deleted response changes the version, and the next view
-recomputes. A unit report also depends on the province's data version: the 'improve first'
-importances of a unit with fewer than 100 responses come from the province's responses
-(METHOD §4). Views call this module and survey/reports/payloads.py; they never build
-DataFrames.
+keyed by the units it covers, a data version (survey/aggregates: counters per unit and period
+that every change to their responses raises) and the instrument: a new or deleted response
+changes the version, and the next view recomputes. A unit report also depends on the
+province's data version: the 'improve first' importances of a unit with fewer than 100
+responses come from the province's responses (METHOD §4). Views call this module and
+survey/reports/payloads.py; they never build DataFrames.
 
 Every index computation of a report, the API or an export goes through :func:`load` (rows in)
 and :func:`compute` / :func:`compare_ranges` (frame in → analysis result out), so the source
@@ -24,17 +24,18 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from analysis import Difference, Estimate, GroupResult, IndexResult, compute_indices, difference
 from analysis.results import z_value
 from analysis.serialise import estimate_dict
+from survey.aggregates import data_version
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
 from survey.instrument import instrument
-from survey.models import Period, ReportCache, Response, Unit, utcnow
+from survey.models import Period, ReportCache, Unit, utcnow
 
 __all__ = [
     "BY",
@@ -167,14 +168,9 @@ def _period_id(period: Period | None) -> int | None:
 
 
 def _version(unit_ids: set[int] | None, period_id: int | None) -> str:
-    """``count:max(id)`` of the selected responses: cheap, and changed by any insert or delete."""
-    query = select(func.count(Response.id), func.max(Response.id))
-    if period_id is not None:
-        query = query.where(Response.period_id == period_id)
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(sorted(unit_ids)))
-    count, largest = db.session.execute(query).one()
-    return f"{count}:{largest or 0}"
+    """The data version of the selected responses: raised by any insert, delete or flag change,
+    read from one counter per unit and period (survey/aggregates), never from the responses."""
+    return data_version(unit_ids, period_id)
 
 
 def province_version(period_id: int | None) -> str:
