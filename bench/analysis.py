@@ -162,8 +162,10 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"responses-{args.rows}.csv"
-    if args.generate:  # in a child: this process stays small
-        write_csv(synthetic_responses(args.rows), path)
+    if args.generate:  # in a child: this process stays small; a stopped run leaves no half file
+        part = path.with_suffix(".part")
+        write_csv(synthetic_responses(args.rows), part)
+        part.replace(path)
         return
     if not path.exists():
         t0 = time.perf_counter()
