@@ -24,7 +24,11 @@ DROPPED = object()
 # Old values that a later migration changes on purpose: (table, column) -> the new value as a
 # function of the old row, or DROPPED for a column removed on purpose. A migration that
 # transforms stored data adds its rule here, with the reason; any other difference is a loss.
-CHANGED: dict[tuple[str, str], Callable[[dict[str, object]], object] | object] = {}
+CHANGED: dict[tuple[str, str], Callable[[dict[str, object]], object] | object] = {
+    # 0040: a receipt's use to the millisecond let whoever minted the code find the response it
+    # opened; it becomes a flag and a date (checked by test_receipt_use_becomes_a_flag_and_a_date).
+    ("receipt_code", "used_at"): DROPPED,
+}
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -73,6 +77,19 @@ def test_every_row_and_value_of_the_old_tables_survives(upgraded):
             checked += len(actual)
     assert checked == sum(len(t["rows"]) for n, t in fixture().items() if n != "alembic_version")
     assert checked > 7000
+
+
+def test_receipt_use_becomes_a_flag_and_a_date(upgraded):
+    """Each receipt code used last year is `used`, on the (UTC) date of its old `used_at`."""
+    old = {r["id"]: r["used_at"] for r in _rows("receipt_code")}
+    assert any(v is not None for v in old.values()) and any(v is None for v in old.values())
+    with upgraded.app_context():
+        rows = db.session.execute(text("SELECT id, used, used_on FROM receipt_code ORDER BY id")).all()
+    assert {r[0] for r in rows} == set(old)
+    for rid, used, used_on in rows:
+        assert bool(used) == (old[rid] is not None), rid
+        expected = None if old[rid] is None else str(old[rid])[:10]
+        assert (None if used_on is None else str(used_on)[:10]) == expected, rid
 
 
 def test_upgrade_reaches_the_single_newest_migration(upgraded):
