@@ -218,7 +218,7 @@ def test_the_command_wrapper_is_valid_shell(rendered):
 
 
 def test_gunicorn_runs_the_workers_check_config_reasons_with(monkeypatch):
-    """deploy/gunicorn.conf.py takes its worker count from the rule check-config uses, and no access log."""
+    """deploy/gunicorn.conf.py: the worker count of check-config's rule, the app's redacted logging."""
     for env in ({"SIPAS_WORKERS": "3"}, {"WEB_CONCURRENCY": "6"}, {}):
         monkeypatch.delenv("SIPAS_WORKERS", raising=False)
         monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
@@ -226,7 +226,9 @@ def test_gunicorn_runs_the_workers_check_config_reasons_with(monkeypatch):
             monkeypatch.setenv(k, v)
         conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
         assert conf["workers"] == worker_count(env)
-    assert conf["accesslog"] is None and conf["forwarded_allow_ips"] == "127.0.0.1,::1"
+    app = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # the app's own settings (make demo)
+    assert conf["accesslog"] is None and conf["logconfig_dict"] == app["logconfig_dict"]
+    assert conf["forwarded_allow_ips"] == "127.0.0.1,::1" and conf["timeout"] == app["timeout"]
 
 
 def test_render_refuses_a_value_that_would_break_a_file(tmp_path):
