@@ -96,11 +96,24 @@ def test_the_site_logs_no_client_address_nor_query_string(rendered):
     assert logs and all(v == "off" or v.endswith(" sipas_private") for v in logs), logs
 
 
+def _bytes(size: str) -> int:
+    return int(size[:-1]) * {"k": 1024, "m": 1024 * 1024}[size[-1]] if size[-1] in "km" else int(size)
+
+
 def test_the_body_limits_are_the_apps(rendered):
-    """nginx refuses bodies above the app's own limits: 64 KB on citizens' pages, 20 MB uploads."""
+    """nginx refuses exactly the bodies the app would: citizens' pages above the survey limit,
+    anything else above the upload limit (the app's defaults, SIPAS_SURVEY_MAX_BYTES and
+    SIPAS_UPLOAD_MAX_BYTES)."""
+    from survey import create_app
+    from tests.conftest import TEST_CONFIG
+
+    config = create_app(dict(TEST_CONFIG)).config
     site = (rendered.out / "nginx-sipas.conf").read_text()
-    assert "client_max_body_size 20m;" in site
-    assert "location ~ ^/(s|r|c)/ {\n        client_max_body_size 64k;" in site
+    server = re.search(r"\n    client_max_body_size (\w+);", site)
+    citizens = re.search(r"location ~ \^/\(s\|r\|c\)/ \{\n        client_max_body_size (\w+);", site)
+    assert server and citizens
+    assert _bytes(server.group(1)) == config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+    assert _bytes(citizens.group(1)) == config["SIPAS_SURVEY_MAX_BYTES"] == 64 * 1024
 
 
 def test_systemd_accepts_the_unit_and_its_sandbox(rendered):
