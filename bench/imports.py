@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -82,6 +83,7 @@ def main() -> int:
     print(f"import of {args.rows:,} responses ({big.stat().st_size / 1e6:.1f} MB CSV): {count} imported")
     print(f"  peak RSS of the import process   {peak_mb:,.0f} MB   (target <= 1024 MB; was 4,400 MB)")
     print(f"  wall time                        {took:,.0f} s")
+    shutil.rmtree(work, ignore_errors=True)
     return 0 if peak_mb <= 1024 else 1
 
 

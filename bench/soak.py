@@ -17,6 +17,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -229,6 +230,7 @@ def main() -> int:
             server.terminate()
             server.wait(30)
         cluster.destroy()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
