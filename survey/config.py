@@ -125,6 +125,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "API_CODES_PER_KEY": os.environ.get("SIPAS_API_CODES_PER_KEY", "5000 per day"),
         # A citizen may take their time; the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Pages send no Referer (Referrer-Policy: no-referrer), so over https Flask-WTF's referrer
+        # check would refuse every form; the token and SameSite cookies carry the CSRF defence.
+        "WTF_CSRF_SSL_STRICT": False,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "SESSION_COOKIE_HTTPONLY": True,
