@@ -58,10 +58,13 @@ def _answer(opener, base: str, token: str, comment: str, secrets: list[str]) -> 
     status, page = _open(opener, f"{base}/s/{token}")
     assert status == 200
     fields = dict(HIDDEN.findall(page))
-    status, page = _open(opener, f"{base}/s/{token}?" + urllib.parse.urlencode({"t": fields["t"], "S1": "2"}))
-    fields = dict(HIDDEN.findall(page))
+    if "csrf_token" not in fields:  # a two-step survey: the questions come with the token
+        status, page = _open(
+            opener, f"{base}/s/{token}?" + urllib.parse.urlencode({"t": fields["t"], "S1": "2"})
+        )
+        fields = dict(HIDDEN.findall(page))
     secrets.append(fields["t"])
-    status, _ = _open(opener, f"{base}/s/{token}", {**fields, "B1.1": "4", "C1": comment})
+    status, _ = _open(opener, f"{base}/s/{token}", {**fields, "S1": "2", "B1.1": "4", "C1": comment})
     assert status == 303
     secrets.extend(c.value for c in opener.jar)  # device and session cookies
 
