@@ -39,9 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import auth, compress, database, i18n, security
+    from survey import auth, compress, database, i18n, logs, ratelimit, security  # noqa: F401 (ratelimit: sqlite://)
     from survey.extensions import csrf, db, limiter, migrate
 
+    database.engine_options(app)
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     compress.init_app(app)
     security.init_app(app)
+    logs.init_app(app)
     auth.init_app(app)
 
 

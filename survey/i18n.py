@@ -14,7 +14,9 @@ COOKIE = "lang"
 
 def current_language() -> str:
     """The request's language code, one of LANGUAGES."""
-    asked = request.args.get("lang") or request.form.get("lang")
+    # A body refused as too large (413) is never parsed again, not even for its language.
+    form_lang = None if g.get("body_refused") else request.form.get("lang")
+    asked = request.args.get("lang") or form_lang
     if asked in LANGUAGES:
         g.set_lang_cookie = asked
         return asked

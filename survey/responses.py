@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from survey import aggregates
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
+from survey.sanitize import clean_answers
 
 __all__ = ["answer_rows", "find_by_key", "store_response"]
 
@@ -56,7 +57,7 @@ def store_response(
     )
     db.session.add(response)
     db.session.flush()
-    rows = answer_rows(response.id, answers)
+    rows = answer_rows(response.id, clean_answers(answers))
     if rows:
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per
         # answer row cost more than everything else the request does.

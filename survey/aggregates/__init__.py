@@ -14,6 +14,7 @@ go through :func:`delete_responses`. They keep, in the same transaction:
 from survey.aggregates.bookkeeping import (
     delete_responses,
     local_day,
+    rebuild,
     record_response,
     record_responses,
     touch_days,
@@ -25,6 +26,7 @@ __all__ = [
     "data_version",
     "delete_responses",
     "local_day",
+    "rebuild",
     "record_response",
     "record_responses",
     "response_counts",

@@ -7,11 +7,12 @@ whatever the number of stored responses.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from survey.extensions import db
@@ -19,7 +20,7 @@ from survey.models import Response
 from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.periods import LOCAL_TZ
 
-__all__ = ["delete_responses", "local_day", "record_response", "record_responses", "touch_days"]
+__all__ = ["delete_responses", "local_day", "rebuild", "record_response", "record_responses", "touch_days"]
 
 #: (unit_id, point_key, day, period_key, channel): the key of a ``response_day`` row.
 DayKey = tuple[int, int, date, int, str]
@@ -31,32 +32,59 @@ def local_day(submitted_at: datetime) -> date:
     return submitted_at.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
 
 
-def _upsert(model: type, keys: dict[str, object], add: dict[str, int]):  # type: ignore[no-untyped-def]
-    """``INSERT keys+add ON CONFLICT (keys) DO UPDATE SET col = col + add`` on either database."""
-    dialect = db.session.get_bind().dialect.name
+@functools.cache
+def _upsert(model: type, dialect: str, keys: tuple[str, ...], add: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """``INSERT keys+add ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col``.
+
+    Built once per table and dialect with bound parameters: constructing the statement
+    anew on every submit cost more than executing it.
+    """
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__  # type: ignore[attr-defined]
-    stmt = make(table).values(**keys, **add)
+    stmt = make(table).values({c: bindparam(c) for c in (*keys, *add)})
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in add}
     )
 
 
-def _bump(versions: Counter[tuple[int, int]], days: Counter[DayKey], rotation: Counter) -> None:
-    """Apply counted changes: versions +1 per changed unit/period, day generations and counts."""
-    for (unit_id, period_key), _n in sorted(versions.items()):
-        db.session.execute(
-            _upsert(DataVersion, {"unit_id": unit_id, "period_key": period_key}, {"version": 1})
-        )
-    for key, n in sorted(days.items()):
-        unit_id, point_key, day, period_key, channel = key
-        keys = {"unit_id": unit_id, "point_key": point_key, "day": day, "period_key": period_key}
-        db.session.execute(
-            _upsert(ResponseDay, keys | {"channel": channel}, {"generation": 1, "responses": n})
-        )
-    for (point_id, period_id, group), n in sorted(rotation.items()):
-        keys = {"point_id": point_id, "period_id": period_id, "policy_group": group}
-        db.session.execute(_upsert(RotationCount, keys, {"responses": n}))
+def _execute(model: type, keys: tuple[str, ...], add: tuple[str, ...], rows: list[dict[str, object]]) -> None:
+    if rows:
+        dialect = db.session.get_bind().dialect.name
+        db.session.execute(_upsert(model, dialect, keys, add), rows)
+
+
+_DAY_KEYS = ("unit_id", "point_key", "day", "period_key", "channel")
+
+
+def _bump(versions: Counter[tuple[int, int]], days: Counter[DayKey], rotation: Counter) -> None:  # type: ignore[type-arg]
+    """Apply counted changes: versions +1 per changed unit/period, day generations and counts.
+
+    Rows go in key order, so two transactions never wait for each other's rows in a cycle.
+    """
+    _execute(
+        DataVersion,
+        ("unit_id", "period_key"),
+        ("version",),
+        [{"unit_id": u, "period_key": p, "version": 1} for u, p in sorted(versions)],
+    )
+    _execute(
+        ResponseDay,
+        _DAY_KEYS,
+        ("generation", "responses"),
+        [
+            dict(zip(_DAY_KEYS, key, strict=True)) | {"generation": 1, "responses": n}
+            for key, n in sorted(days.items())
+        ],
+    )
+    _execute(
+        RotationCount,
+        ("point_id", "period_id", "policy_group"),
+        ("responses",),
+        [
+            {"point_id": p, "period_id": q, "policy_group": g, "responses": n}
+            for (p, q, g), n in sorted(rotation.items())
+        ],
+    )
 
 
 def record_response(response: Response) -> None:
@@ -118,3 +146,36 @@ def touch_days(keys: Iterable[DayKey], generation: bool = True) -> None:
     days: Counter[DayKey] = Counter(dict.fromkeys(keys, 0))
     versions = Counter({(unit_id, period_key): 1 for unit_id, _p, _d, period_key, _c in days})
     _bump(versions, days if generation else Counter(), Counter())
+
+
+def rebuild() -> int:
+    """Count every stored response again from scratch (after a bulk load outside the app, or to
+    repair): versions raised, rotation and day counts recounted, every day to be folded."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        day = "CAST(submitted_at + INTERVAL '7 hours' AS DATE)"
+    else:
+        day = "date(submitted_at, '+7 hours')"  # Vietnam has kept UTC+7 since 1975, no DST
+    keys = f"unit_id, COALESCE(point_id, 0), {day}, COALESCE(period_id, 0), channel"
+    # Only the two fixed day expressions above are put into the text: no input reaches it.
+    days = (
+        "INSERT INTO response_day (unit_id, point_key, day, period_key, channel, generation, folded, "  # noqa: S608
+        f"rules, responses) SELECT {keys}, 1, 0, '', COUNT(*) FROM response GROUP BY {keys}"
+    )
+    statements = (
+        "DELETE FROM rotation_count",
+        "DELETE FROM response_day",
+        "INSERT INTO data_version (unit_id, period_key, version) "
+        "SELECT DISTINCT unit_id, COALESCE(period_id, 0), 0 FROM response r WHERE NOT EXISTS "
+        "(SELECT 1 FROM data_version v "
+        "WHERE v.unit_id = r.unit_id AND v.period_key = COALESCE(r.period_id, 0))",
+        "UPDATE data_version SET version = version + 1",
+        "INSERT INTO rotation_count (point_id, period_id, policy_group, responses) "
+        "SELECT point_id, period_id, COALESCE(policy_group, ''), COUNT(*) FROM response "
+        "WHERE point_id IS NOT NULL AND period_id IS NOT NULL "
+        "GROUP BY point_id, period_id, COALESCE(policy_group, '')",
+        days,
+    )
+    for statement in statements:
+        db.session.execute(text(statement))
+    return int(db.session.scalar(select(func.count()).select_from(ResponseDay)) or 0)

@@ -39,10 +39,15 @@ def tokens(unit_code: str | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file (.csv or .xlsx).",
 )
-def export_responses(period_code: str | None, out: Path) -> None:
-    """Write responses in the interchange format (SPEC 3.5)."""
-    from analysis.interchange import write_responses
-    from survey.bridge import responses_frame
+@click.option(
+    "--with-device-hash",
+    is_flag=True,
+    help="Keep the per-phone hash column (left empty by default; recorded in the audit log).",
+)
+def export_responses(period_code: str | None, out: Path, with_device_hash: bool) -> None:
+    """Write responses in the interchange format (SPEC 3.5), streamed chunk by chunk."""
+    from survey.bridge import iter_frames
+    from survey.export import write_stream
     from survey.instrument import instrument
 
     period = None
@@ -52,10 +57,21 @@ def export_responses(period_code: str | None, out: Path) -> None:
             fail(f"--period: unknown period code '{period_code}'")
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
-    frame = responses_frame(period_id=period.id if period else None)
+    from survey.privacy import export_frame
+
+    scope = period_code or "all"
+    chunks = iter_frames(period_id=period.id if period else None)
+    frames = (export_frame(frame, with_device_hash=False) for frame in chunks)
     with atomic_output(out) as tmp:
-        write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
-    click.echo(f"{len(frame)} responses written to {out}")
+        count = write_stream(
+            chunks if with_device_hash else frames, tmp, instrument(), out.suffix.lower().lstrip(".")
+        )
+    if with_device_hash:  # asked for: one audit entry for the whole file
+        from survey import audit
+
+        audit.record("responses.export_device_hash", "response", "", after={"scope": scope, "rows": count})
+    db.session.commit()
+    click.echo(f"{count} responses written to {out}")
 
 
 @sipas.command("import-dossiers")

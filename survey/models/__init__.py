@@ -7,6 +7,7 @@ from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.codes import ReceiptCode, RetiredToken
 from survey.models.dossiers import DossierCount
+from survey.models.health import Heartbeat
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.retention import AuditArchive
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "DataVersion",
     "DossierCount",
+    "Heartbeat",
     "ImprovementAction",
     "Period",
     "ReceiptCode",

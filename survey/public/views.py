@@ -82,7 +82,13 @@ def render_form(point: ServicePoint, t: str, form, errors=None, status: int = 20
     ), status
 
 
+def _has_form_load() -> bool:
+    return formload.read(request.args.get("t")) is not None
+
+
 @bp.get("/s/<token>")
+# Fresh forms per address (a generous budget: a service centre shares one Wi-Fi address).
+@limiter.limit(lambda: str(current_app.config["SURVEY_LIMIT_FORM_LOADS"]), exempt_when=_has_form_load)
 def survey(token: str):  # type: ignore[no-untyped-def]
     """Step 1 for a fresh visit; step 2 once the form-load token comes back with the screeners."""
     point = load_point(token)
@@ -134,7 +140,7 @@ def submit(token: str):  # type: ignore[no-untyped-def]
             policy_group=sub.policy_group,
             language=current_language(),
             duration_s=load.duration_s(),
-            device_hash=device_hash(),
+            device_hash=device_hash(period.id),
             idempotency_key=load.key,
         )
         # A receipt code is used up in the same transaction as the insert: of two

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from survey import audit
+from survey.aggregates import settle
 from survey.bridge import responses_frame
 from survey.extensions import db as _db
 from survey.instrument import instrument
 from survey.models import AuditArchive, AuditLog, Base, Response, utcnow
+from survey.models.aggregates import ResponseDay
 from survey.ops import retention
 from survey.responses import store_response
 from tests.deploy.conftest import app_for, dispose
@@ -87,6 +89,8 @@ def province(db, app, tmp_path) -> Province:  # type: ignore[no-untyped-def]
         entry.at = now.replace(year=now.year - years) - timedelta(days=1)
     audit.record("period.open", "period", period.id, actor="admin@snv.laichau.gov.vn")
     _db.session.commit()
+    settle()  # the quality flags are stored, as any report would have had them stored
+    _db.session.commit()
     return p
 
 
@@ -139,7 +143,7 @@ def test_exactly_the_data_past_its_period_goes_and_nothing_else(app, db, provinc
     assert (len(old_hash), len(old_audit)) == (43, 3)
     for key, row in before["response"].items():
         changed = {c for c in row if row[c] != after["response"][key][c]}
-        assert changed <= {"device_hash", "flags"}, (key, changed)
+        assert changed <= {"device_hash", "flags_given"}, (key, changed)
         assert (after["response"][key]["device_hash"] is None) == (
             key in old_hash or row["device_hash"] is None
         )
@@ -163,9 +167,23 @@ def test_the_indices_are_the_same_before_and_after(app, db, province):
     retention.apply(app, now=province.now)
     assert _burst_flags() == flags_before
     assert _indices(app) == before
-    # Stored, not recomputed: the phone's earlier answers have no hash any more.
+    # The phone's earlier answers have no hash any more: their bursts are given flags now.
     burst = _db.session.scalars(select(Response).where(Response.flags.contains("burst"))).all()
     assert sorted(r.device_hash is None for r in burst) == [False, False, False, True, True]
+    assert all(r.flags_given == "burst" for r in burst)
+
+
+def test_the_indices_stay_equal_when_the_flags_are_computed_again(app, db, province):
+    """New quality rules recompute every stored flag (`sipas refresh --all`): the erased hashes'
+    bursts are kept, so the indices still equal those before retention."""
+    before = _indices(app)
+    retention.apply(app, now=province.now)
+    _db.session.execute(update(ResponseDay).values(rules="older-rules"))
+    _db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sipas", "refresh", "--all"])
+    assert result.exit_code == 0 and not result.output.startswith("0 days"), result.output
+    assert sum(_burst_flags()) == 5
+    assert _indices(app) == before
 
 
 def test_the_archive_file_holds_exactly_the_removed_entries(app, db, province, tmp_path):
