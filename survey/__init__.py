@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import auth, compress, database, i18n, security
+    from survey import auth, cases, compress, database, i18n, security
     from survey.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -49,17 +49,20 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    cases.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.api import bp as api_bp
     from survey.auth import bp as auth_bp
+    from survey.cases.citizen import bp as cases_public_bp
+    from survey.cases.views import bp as cases_bp
     from survey.health import bp as health_bp
     from survey.public import bp as public_bp
     from survey.reports import bp as reports_bp
 
-    for bp in (health_bp, public_bp, auth_bp, admin_bp, reports_bp, api_bp):
+    for bp in (health_bp, public_bp, cases_public_bp, auth_bp, admin_bp, reports_bp, cases_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -20,6 +20,7 @@ from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.interchange import read_responses
 from survey import audit
+from survey.cases.intake import open_imported_cases
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Answer, Period, Response, ServicePoint, Unit
@@ -173,5 +174,7 @@ def import_responses(source: bytes | Path, filename: str = "") -> int:
             insert(Answer),
             [{"response_id": new_ids[a.pop("pos")], **a} for a in answers],  # type: ignore[call-overload]
         )
+    # Comments are masked and opened as cases of their units before the import commits.
+    open_imported_cases(new_ids)
     audit.record("responses.import", "response", "", after={"file": filename, "rows": len(new_ids)})
     return len(new_ids)

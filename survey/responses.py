@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from survey.cases.intake import intake_free_text
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
 
@@ -55,6 +56,8 @@ def store_response(
     )
     db.session.add(response)
     db.session.flush()
+    # Personal data is masked out of free text, and a comment opens a case, before any row holds it.
+    answers = intake_free_text(response, answers)
     rows = answer_rows(response.id, answers)
     if rows:
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per

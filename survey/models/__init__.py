@@ -3,12 +3,23 @@
 from survey.models.accounts import ROLES, ApiKey, User
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
+from survey.models.cases import (
+    CASE_CATEGORIES,
+    CASE_STATUSES,
+    Case,
+    CaseContact,
+    CaseNote,
+    CaseSetting,
+    DigestRun,
+)
 from survey.models.codes import ReceiptCode, RetiredToken
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
 
 __all__ = [
+    "CASE_CATEGORIES",
+    "CASE_STATUSES",
     "CHANNELS",
     "ROLES",
     "UNIT_KINDS",
@@ -17,6 +28,11 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "Case",
+    "CaseContact",
+    "CaseNote",
+    "CaseSetting",
+    "DigestRun",
     "Period",
     "ReceiptCode",
     "ReportCache",

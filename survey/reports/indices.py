@@ -28,7 +28,7 @@ from survey.instrument import instrument
 from survey.models import Period, ReportCache, Response, Unit, utcnow
 from survey.periods import local_today
 
-__all__ = ["BY", "COMMENTS_SHOWN", "cached", "compute", "default_period", "unit_report", "unit_result"]
+__all__ = ["BY", "cached", "compute", "default_period", "unit_report", "unit_result"]
 
 # The groupings of `sipas compute --by` (and the API's `by`), as analysis column names.
 BY: dict[str, tuple[str, ...]] = {
@@ -37,7 +37,6 @@ BY: dict[str, tuple[str, ...]] = {
     "month": ("month",),
     "quarter": ("quarter",),
 }
-COMMENTS_SHOWN = 50  # the newest comments on the page; the total is shown next to them
 _TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "flags")
 
 
@@ -167,7 +166,6 @@ def _report_payload(unit: Unit, period: Period | None, family: set[int], peers: 
         "month": _trend(frame, "month"),
         "quarter": _trend(frame, "quarter"),
         "rank": _peer_rank(unit, period, peers),
-        "comments": _comments(frame),
         "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
 
@@ -176,21 +174,6 @@ def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     """SIPAS and sub-indices per month or quarter (each from its own responses), oldest first."""
     groups = to_json_dict(compute(frame, by))["groups"][1:]
     return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
-
-
-def _comments(frame: pd.DataFrame) -> dict[str, Any]:
-    """The newest citizens' comments (C1), as plain text: the template escapes them."""
-    text = frame["comment"].astype("string").str.strip()
-    chosen = frame.loc[text.fillna("").ne(""), ["submitted_at", "comment"]]
-    # The bridge orders by submission time then id, so reversing gives the newest first.
-    newest = chosen.iloc[::-1].head(COMMENTS_SHOWN)
-    return {
-        "total": len(chosen),
-        "latest": [
-            {"at": at.strftime("%Y-%m-%d %H:%M"), "text": str(comment).strip()}
-            for at, comment in newest.itertuples(index=False)
-        ],
-    }
 
 
 def _peer_rank(unit: Unit, period: Period | None, peers: list[Unit]) -> dict[str, Any] | None:

@@ -82,5 +82,4 @@ def report_view(payload: dict[str, Any], lang: str) -> dict[str, Any]:
         "month_chart": trend_chart(payload["month"], indices["baseline"]),
         "quarter_chart": trend_chart(payload["quarter"], indices["baseline"]),
         "rank": payload["rank"],
-        "comments": payload["comments"],
     }
