@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.interchange import read_responses
-from survey import audit
+from survey import aggregates, audit
 from survey.cases.intake import open_imported_cases
 from survey.extensions import db
 from survey.instrument import instrument
@@ -163,6 +163,7 @@ def import_responses(source: bytes | Path, filename: str = "") -> int:
             "policy_group": groups[pos],
             "weight": float(frame.at[pos, "weight"]),
             "flags": frame.at[pos, "flags"],
+            "flags_given": frame.at[pos, "flags"],
         }
         for pos, period_id in enumerate(_period_ids(local))
     ]
@@ -176,5 +177,6 @@ def import_responses(source: bytes | Path, filename: str = "") -> int:
         )
     # Comments are masked and opened as cases of their units before the import commits.
     open_imported_cases(new_ids)
+    aggregates.record_responses(new_ids)  # versions, counts; the quality checks run on first read
     audit.record("responses.import", "response", "", after={"file": filename, "rows": len(new_ids)})
     return len(new_ids)

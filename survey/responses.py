@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from survey import aggregates
 from survey.cases.intake import intake_free_text
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
@@ -63,6 +64,7 @@ def store_response(
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per
         # answer row cost more than everything else the request does.
         db.session.execute(insert(Answer), rows)
+    aggregates.record_response(response)  # versions, rotation counts, the day to fold: survey/aggregates
     return response
 
 

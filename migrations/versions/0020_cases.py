@@ -1,7 +1,7 @@
 """cases
 
 Revision ID: 0020
-Revises: 0004
+Revises: 0010
 Create Date: 2026-12-01 10:59:38.969695
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0004'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

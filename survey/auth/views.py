@@ -56,7 +56,9 @@ def _next_url(user: User) -> str:
     target = request.args.get("next", "")
     if _is_local_path(target):
         return target
-    return url_for("admin.index") if user.role == "admin" else url_for("reports.index")
+    from survey.reports.landing import home_url  # the role's start page (`/` sends there too)
+
+    return home_url()
 
 
 @bp.route("/login", methods=["GET", "POST"])

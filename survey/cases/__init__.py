@@ -15,8 +15,9 @@ The stages, one module each:
 * ``retention`` — what the retention job removes, in one place.
 
 For the reports (contract "cases in reports"): :func:`unit_figures`, :func:`report_comments`
-and the template partials ``cases/_report.html`` (unit report) and ``cases/_province.html``
-(province overview).
+and the template partials ``cases/_unit_report.html`` (a unit's figures) and ``cases/_report.html``
+(its newest comments) in the unit report, ``cases/_province_overview.html`` in the province
+overview.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
     from survey.cases import receipt, settings
     from survey.cases.citizen import consent_text
     from survey.cases.labels import CATEGORY, STATUS, local_date, local_time
-    from survey.cases.report import province_cases, unit_cases
+    from survey.cases.report import province_cases, unit_case_comments, unit_case_figures
     from survey.i18n import current_language
 
     settings.configure(app)
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
         case_category=CATEGORY,
         case_date=local_date,
         case_time=local_time,
-        unit_cases=unit_cases,
+        unit_case_figures=unit_case_figures,
+        unit_case_comments=unit_case_comments,
         province_cases=province_cases,
     )

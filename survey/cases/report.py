@@ -20,19 +20,19 @@ from survey.models import Case, Period, Unit
 from survey.periods import local_today
 from survey.tree import unit_tree
 
-__all__ = ["COMMENTS_SHOWN", "province_cases", "unit_cases"]
+__all__ = ["COMMENTS_SHOWN", "province_cases", "unit_case_comments", "unit_case_figures"]
 
 COMMENTS_SHOWN = 50
 
 
-def unit_cases(unit: Unit, period: Period | None = None) -> dict[str, Any]:
-    """Figures and newest comments of a unit's subtree and history (templates/cases/_report.html)."""
-    family = family_ids({unit.id})
-    return {
-        "unit": unit,
-        "figures": unit_figures(family, period),
-        "comments": report_comments(family, period, COMMENTS_SHOWN),
-    }
+def unit_case_figures(unit: Unit, period: Period | None = None) -> Figures:
+    """Case figures of a unit's subtree and history (templates/cases/_unit_report.html)."""
+    return unit_figures(family_ids({unit.id}), period)
+
+
+def unit_case_comments(unit: Unit, period: Period | None = None) -> dict[str, Any]:
+    """The newest comments a unit's report shows (templates/cases/_report.html)."""
+    return report_comments(family_ids({unit.id}), period, COMMENTS_SHOWN)
 
 
 def province_cases(

@@ -1,6 +1,8 @@
 """Typed SQLAlchemy models, one module per stage of the data flow."""
 
 from survey.models.accounts import ROLES, ApiKey, User
+from survey.models.actions import ImprovementAction
+from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.cases import (
@@ -13,8 +15,10 @@ from survey.models.cases import (
     DigestRun,
 )
 from survey.models.codes import ReceiptCode, RetiredToken
+from survey.models.dossiers import DossierCount
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
+from survey.models.retention import AuditArchive
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "UNIT_KINDS",
     "Answer",
     "ApiKey",
+    "AuditArchive",
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
@@ -33,11 +38,16 @@ __all__ = [
     "CaseNote",
     "CaseSetting",
     "DigestRun",
+    "DataVersion",
+    "DossierCount",
+    "ImprovementAction",
     "Period",
     "ReceiptCode",
     "ReportCache",
     "Response",
+    "ResponseDay",
     "RetiredToken",
+    "RotationCount",
     "ServicePoint",
     "Unit",
     "User",

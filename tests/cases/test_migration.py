@@ -42,7 +42,7 @@ def test_older_comments_are_masked_and_become_cases(app):
         unit_id, point_id = unit.id, point.id
         _db.session.commit()
         _db.session.close()  # no transaction may hold a lock on the tables the downgrade drops
-        downgrade(directory=directory, revision="0004")
+        downgrade(directory=directory, revision="0010")
         now = utcnow()
         recent = _old_response(unit_id, point_id, "Gọi tôi 0912345678 nhé", now - timedelta(days=2))
         old = _old_response(unit_id, point_id, "Cần thêm ghế", now - timedelta(days=60))

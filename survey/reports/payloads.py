@@ -1,0 +1,201 @@
+"""What a unit report and the province overview show, computed once and kept in report_cache.
+
+Each payload is plain JSON (the index JSON of SPEC 3.6 and a few tables beside it), so a warm
+page renders without touching responses. Only ranks leave a peer comparison: a viewer may not
+see other units' figures.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+
+from analysis import to_json_dict
+from survey.auth.access import family_ids
+from survey.extensions import db
+from survey.models import Period, Response, ServicePoint, Unit, utcnow
+from survey.periods import LOCAL_TZ, local_today
+from survey.reports import indices
+
+__all__ = ["SILENT_DAYS", "WEEKS_SHOWN", "province_report", "silent_points", "unit_report"]
+
+WEEKS_SHOWN = 8  # response counts per counter and week, newest week last
+SILENT_DAYS = 7  # a counter without a response for this long is listed as silent
+_TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "elements", "items", "flags")
+
+
+def _pid(period: Period | None) -> int | None:
+    return None if period is None else period.id
+
+
+def _current(query):  # type: ignore[no-untyped-def]
+    """Units that exist today: not merged away, inside their validity dates."""
+    today = local_today()
+    return query.where(
+        Unit.successor_id.is_(None),
+        or_(Unit.valid_to.is_(None), Unit.valid_to >= today),
+        or_(Unit.valid_from.is_(None), Unit.valid_from <= today),
+    )
+
+
+def _peers(unit: Unit) -> list[Unit]:
+    """Units of the same kind under the same parent that exist today, the unit itself included."""
+    if unit.parent_id is None or unit.successor_id is not None:
+        return [unit]
+    query = _current(select(Unit).where(Unit.parent_id == unit.parent_id, Unit.kind == unit.kind))
+    peers = list(db.session.scalars(query))
+    return peers if unit in peers else [*peers, unit]
+
+
+def unit_report(unit: Unit, period: Period | None) -> dict[str, Any]:
+    """Everything the unit page shows, from the cache while current (survey/reports/indices.py)."""
+    family = family_ids({unit.id})
+    peers = _peers(unit)
+    covered = family | (family_ids({p.id for p in peers}) if len(peers) > 1 else set())
+    scope = f"report:{unit.id}:{_pid(period) or 'all'}"
+    # A small unit's priorities use the province's responses, so any response makes it stale;
+    # the counters' names and the day (the weekly counts end today) are copied into it too.
+    salt = f"province:{indices.province_version(_pid(period))}|{_points_key(family)}|{local_today()}"
+    make = lambda: _unit_payload(unit, period, family, peers)  # noqa: E731
+    return indices.cached(scope, covered, _pid(period), make, salt)
+
+
+def _points_key(unit_ids: set[int]) -> str:
+    rows = db.session.execute(
+        select(ServicePoint.id, ServicePoint.code, ServicePoint.name, ServicePoint.active)
+        .where(ServicePoint.unit_id.in_(unit_ids))
+        .order_by(ServicePoint.id)
+    )
+    return repr(list(rows))
+
+
+def _unit_payload(unit: Unit, period: Period | None, family: set[int], peers: list[Unit]) -> dict[str, Any]:
+    frame = indices.load(period, family)
+    counters = indices.compute(frame, "point")
+    return {
+        "indices": to_json_dict(indices.compute(frame, "unit", indices.load(period))),
+        "month": _trend(frame, "month"),
+        "quarter": _trend(frame, "quarter"),
+        "rank": _peer_rank(unit, period, peers),
+        "counters": to_json_dict(counters)["groups"][1:],
+        "weeks": _weekly(frame, family, period),
+        "as_of": _as_of(frame),
+        "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
+    }
+
+
+def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+    """SIPAS, sub-indices and elements per month or quarter (each from its own responses)."""
+    groups = to_json_dict(indices.compute(frame, by))["groups"][1:]
+    return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
+
+
+def _weekly(frame: pd.DataFrame, family: set[int], period: Period | None) -> dict[str, Any]:
+    """Responses per counter and week (Monday to Sunday) for the last weeks of the period.
+
+    Every active counter of the units is listed, with zeros: a silent counter (a broken QR
+    poster, a counter that stopped asking) shows up as a row of zeros.
+    """
+    last = local_today() if period is None else min(local_today(), period.ends_on)
+    monday = last - timedelta(days=last.weekday())
+    weeks = [monday - timedelta(weeks=k) for k in range(WEEKS_SHOWN - 1, -1, -1)]
+    points = db.session.execute(
+        select(Unit.code, ServicePoint.code, ServicePoint.name)
+        .join(ServicePoint.unit)
+        .where(ServicePoint.unit_id.in_(family), ServicePoint.active.is_(True))
+        .order_by(Unit.code, ServicePoint.code)
+    ).all()
+    day = frame["submitted_at"].dt.date
+    week_of = day.map(lambda d: d - timedelta(days=d.weekday()))
+    counts = pd.crosstab([frame["unit_code"], frame["point_code"]], week_of) if len(frame) else None
+    rows = []
+    for unit_code, point_code, name in points:
+        key = (unit_code, point_code)
+        known = counts is not None and key in counts.index
+        per_week = [int(counts.loc[key, w]) if known and w in counts.columns else 0 for w in weeks]
+        rows.append({"unit_code": unit_code, "point_code": point_code, "name": name, "counts": per_week})
+    return {"weeks": [w.isoformat() for w in weeks], "rows": rows}
+
+
+def _peer_rank(unit: Unit, period: Period | None, peers: list[Unit]) -> dict[str, Any] | None:
+    """The unit's SIPAS rank range among its peers, each peer counting its subtree and history."""
+    if len(peers) < 2:
+        return None
+    owner = {uid: peer.code for peer in peers for uid in family_ids({peer.id})}
+    frame = indices.load(period, set(owner), attach=False)
+    codes = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.id.in_(owner))).all())
+    frame = frame.assign(unit_code=frame["unit_code"].map({c: owner[i] for c, i in codes.items()}))
+    result = indices.compute(frame, "unit")
+    try:
+        rank = result.group(unit_code=unit.code).rank
+    except KeyError:  # no response of this unit in the period
+        rank = None
+    out = {"peers": len(peers), "rank": None, "best": None, "worst": None, "of": None}
+    if rank is not None:
+        out |= {"rank": rank.rank, "best": rank.best, "worst": rank.worst, "of": rank.of}
+    return out
+
+
+def silent_points(since_days: int = SILENT_DAYS) -> list[dict[str, Any]]:
+    """Active counters of current units with no response in the last ``since_days`` days.
+
+    One grouped query (the newest response per counter), not a scan of the responses.
+    """
+    start = datetime.combine(local_today() - timedelta(days=since_days - 1), time(0), LOCAL_TZ)
+    limit = start.astimezone(UTC).replace(tzinfo=None)  # responses store naive UTC times
+    newest = (
+        select(Response.point_id, func.max(Response.submitted_at).label("last"))
+        .group_by(Response.point_id)
+        .subquery()
+    )
+    query = _current(
+        select(Unit.code, Unit.name, ServicePoint.code, ServicePoint.name, newest.c.last)
+        .join(ServicePoint.unit)
+        .outerjoin(newest, newest.c.point_id == ServicePoint.id)
+        .where(ServicePoint.active.is_(True))
+        .order_by(Unit.name, ServicePoint.code)
+    )
+    rows = db.session.execute(query)
+    return [
+        {"unit_code": uc, "unit": un, "point_code": pc, "point": pn, "last": last and _local_day(last)}
+        for uc, un, pc, pn, last in rows
+        if last is None or last < limit
+    ]
+
+
+def _local_day(utc: datetime) -> str:
+    return utc.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date().isoformat()
+
+
+def province_report(period: Period | None) -> dict[str, Any]:
+    """The province overview: `sipas compute --by unit` of the period, units' names and kinds,
+    and the province trend; kept in report_cache like unit reports."""
+    names = repr(list(db.session.execute(select(Unit.code, Unit.name, Unit.kind).order_by(Unit.code))))
+    scope = f"province:{_pid(period) or 'all'}"
+    return indices.cached(scope, None, _pid(period), lambda: _province_payload(period), names)
+
+
+def _province_payload(period: Period | None) -> dict[str, Any]:
+    frame = indices.load(period)
+    result = to_json_dict(indices.compute(frame, "unit"))
+    units = {
+        code: {"name": name, "kind": kind}
+        for code, name, kind in db.session.execute(_current(select(Unit.code, Unit.name, Unit.kind)))
+    }
+    return {
+        "indices": result,
+        "units": units,
+        "month": _trend(frame, "month"),
+        "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
+        "as_of": _as_of(frame),
+    }
+
+
+def _as_of(frame: pd.DataFrame) -> str | None:
+    """The time of the newest response used (local time), or None without responses."""
+    if not len(frame):
+        return None
+    return frame["submitted_at"].max().strftime("%Y-%m-%d %H:%M")
