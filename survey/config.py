@@ -63,6 +63,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {} if url.startswith("sqlite") else {"pool_pre_ping": True},
         "SIPAS_BASE_URL": os.environ.get("SIPAS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SIPAS_INSTRUMENT": os.environ.get("SIPAS_INSTRUMENT", "sipas-2025"),
+        "SIPAS_ORGANISER": os.environ.get("SIPAS_ORGANISER", "Sở Nội vụ tỉnh Lai Châu"),
         # Where seed-demo keeps the demo logins (default: instance/demo-login.txt).
         "SIPAS_DEMO_LOGIN_FILE": os.environ.get("SIPAS_DEMO_LOGIN_FILE"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SIPAS_RATELIMIT_STORAGE", "memory://"),

@@ -41,4 +41,4 @@ def index() -> str:
     return render_template("admin/index.html", counts=counts, open_period=open_period(local_today()))
 
 
-from survey.admin import accounts, audit, imports, periods, points, units  # noqa: E402,F401
+from survey.admin import accounts, audit, imports, languages, periods, points, units  # noqa: E402,F401
