@@ -31,7 +31,7 @@ demo: $(VENV)/.runtime
 	@$(FLASK) sipas demo-login
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops; data stays in instance/)"
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	HOST=$(HOST) PORT=$(PORT) exec scripts/demo-serve.sh
 
 ## test: install what the tests need (apt + pip) and run the whole suite on SQLite and PostgreSQL
 test: $(VENV)/.dev

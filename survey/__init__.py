@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.config import load_config
+from survey.ops import checks as production_checks
 
 __all__ = ["create_app"]
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    production_checks.init_app(app)  # SIPAS_ENV=production refuses unsafe settings (docs/deploy.md)
     if app.config["SIPAS_PROXY_COUNT"]:
         n = app.config["SIPAS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -37,9 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import auth, compress, database, i18n, security
+    from survey import auth, compress, database, i18n, logs, ratelimit, security  # noqa: F401 (ratelimit: sqlite://)
     from survey.extensions import csrf, db, limiter, migrate
 
+    database.engine_options(app)
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -48,18 +51,21 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     compress.init_app(app)
     security.init_app(app)
+    logs.init_app(app)
     auth.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.actions import bp as actions_bp
     from survey.admin import bp as admin_bp
     from survey.api import bp as api_bp
     from survey.auth import bp as auth_bp
     from survey.health import bp as health_bp
     from survey.public import bp as public_bp
     from survey.reports import bp as reports_bp
+    from survey.reports.landing import bp as home_bp
 
-    for bp in (health_bp, public_bp, auth_bp, admin_bp, reports_bp, api_bp):
+    for bp in (health_bp, home_bp, public_bp, auth_bp, admin_bp, reports_bp, actions_bp, api_bp):
         app.register_blueprint(bp)
 
 

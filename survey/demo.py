@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from analysis.instrument import Instrument
+from survey import aggregates
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, Unit
 from survey.responses import answer_rows as response_answer_rows
@@ -192,4 +193,5 @@ def seed_demo(
     ]
     if answer_rows:
         db.session.execute(insert(Answer), answer_rows)
+    aggregates.record_responses(ids)
     return {"units": created, "points": len(points), "periods": len(periods), "responses": len(ids)}

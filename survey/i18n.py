@@ -36,7 +36,9 @@ def current_language() -> str:
     """The request's language code: one of LANGUAGES, or on the survey a complete stored one."""
     if "sipas_lang" in g:
         return str(g.sipas_lang)
-    asked = request.args.get("lang") or request.form.get("setlang") or request.form.get("lang")
+    # A body refused as too large (413) is never parsed again, not even for its language.
+    form = {} if g.get("body_refused") else request.form
+    asked = request.args.get("lang") or form.get("setlang") or form.get("lang")
     if _allowed(asked):
         g.set_lang_cookie = asked
         lang = asked

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from survey import aggregates
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
+from survey.sanitize import clean_answers
 
 __all__ = ["answer_rows", "find_by_key", "store_response"]
 
@@ -55,11 +57,12 @@ def store_response(
     )
     db.session.add(response)
     db.session.flush()
-    rows = answer_rows(response.id, answers)
+    rows = answer_rows(response.id, clean_answers(answers))
     if rows:
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per
         # answer row cost more than everything else the request does.
         db.session.execute(insert(Answer), rows)
+    aggregates.record_response(response)  # versions, rotation counts, the day to fold: survey/aggregates
     return response
 
 

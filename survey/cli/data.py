@@ -1,16 +1,19 @@
-"""Data in and out: tokens and the response export."""
+"""Data in and out: tokens, the response export, dossier counts, and the refresh of the bookkeeping."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from survey.cli import atomic_output, fail, sipas
+from survey.cli.admin import in_request
 from survey.extensions import db
 from survey.models import Period, ServicePoint, Unit
 from survey.qr import survey_url
+from survey.validation import InputError
 
 
 @sipas.command("tokens")
@@ -36,10 +39,15 @@ def tokens(unit_code: str | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file (.csv or .xlsx).",
 )
-def export_responses(period_code: str | None, out: Path) -> None:
-    """Write responses in the interchange format (SPEC 3.5)."""
-    from analysis.interchange import write_responses
-    from survey.bridge import responses_frame
+@click.option(
+    "--with-device-hash",
+    is_flag=True,
+    help="Keep the per-phone hash column (left empty by default; recorded in the audit log).",
+)
+def export_responses(period_code: str | None, out: Path, with_device_hash: bool) -> None:
+    """Write responses in the interchange format (SPEC 3.5), streamed chunk by chunk."""
+    from survey.bridge import iter_frames
+    from survey.export import write_stream
     from survey.instrument import instrument
 
     period = None
@@ -49,7 +57,63 @@ def export_responses(period_code: str | None, out: Path) -> None:
             fail(f"--period: unknown period code '{period_code}'")
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
-    frame = responses_frame(period_id=period.id if period else None)
+    from survey.privacy import export_frame
+
+    scope = period_code or "all"
+    chunks = iter_frames(period_id=period.id if period else None)
+    frames = (export_frame(frame, with_device_hash=False) for frame in chunks)
     with atomic_output(out) as tmp:
-        write_responses(frame, tmp, instrument(), format=out.suffix.lower().lstrip("."))
-    click.echo(f"{len(frame)} responses written to {out}")
+        count = write_stream(
+            chunks if with_device_hash else frames, tmp, instrument(), out.suffix.lower().lstrip(".")
+        )
+    if with_device_hash:  # asked for: one audit entry for the whole file
+        from survey import audit
+
+        audit.record("responses.export_device_hash", "response", "", after={"scope": scope, "rows": count})
+    db.session.commit()
+    click.echo(f"{count} responses written to {out}")
+
+
+@sipas.command("import-dossiers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@in_request
+def import_dossiers_cmd(file: Path) -> None:
+    """Import dossier counts per counter and month (CSV/XLSX: unit_code, point_code, month, dossiers)."""
+    from survey.dossiers import import_dossiers
+
+    try:
+        count = import_dossiers(file, file.name)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    click.echo(f"{count} dossier counts imported")
+
+
+@sipas.command("export-dossiers")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .csv file."
+)
+def export_dossiers(out: Path) -> None:
+    """Write the stored dossier counts in the import format."""
+    from survey.dossiers import COLUMNS, export_rows
+
+    rows = export_rows()
+    with atomic_output(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    click.echo(f"{len(rows)} dossier counts written to {out}")
+
+
+@sipas.command("refresh")
+@click.option(
+    "--all", "everything", is_flag=True, help="Also re-check days checked under older quality rules."
+)
+def refresh(everything: bool) -> None:
+    """Fold every changed day now, so no page waits for it (run from cron, e.g. every 10 minutes)."""
+    from survey.aggregates import settle
+
+    days = settle(stale_rules=everything)
+    db.session.commit()
+    click.echo(f"{days} days folded")

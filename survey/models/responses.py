@@ -61,7 +61,10 @@ class Response(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     policy_group: Mapped[str | None] = mapped_column(String(8))
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+    # Data-quality flags as stored: those an import carried (``flags_given``) joined with those
+    # the checks of analysis.quality found (survey/aggregates keeps them current).
     flags: Mapped[str] = mapped_column(String(200), default="")
+    flags_given: Mapped[str] = mapped_column(String(200), default="")
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

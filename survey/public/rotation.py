@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from analysis.instrument import Instrument
 from survey.extensions import db
-from survey.models import Period, Response, ServicePoint
+from survey.models import Period, RotationCount, ServicePoint
 
 __all__ = ["assign_group"]
 
@@ -16,17 +16,18 @@ __all__ = ["assign_group"]
 def assign_group(ins: Instrument, point: ServicePoint, period: Period) -> str | None:
     """The group with the fewest answers at this point in this period; ties drawn at random.
 
-    Counting stored responses keeps no state in the app process (several servers may run),
-    and the random tie-break spreads simultaneous form loads across groups.
+    The counts live in the database (``rotation_count``, kept by the write path), so several
+    servers share them and a form load reads a handful of rows however many responses are
+    stored; the random tie-break spreads simultaneous form loads across groups.
     """
     groups = list(ins.policy_groups)
     if not groups:
         return None
     counts = dict(
         db.session.execute(
-            select(Response.policy_group, func.count())
-            .where(Response.point_id == point.id, Response.period_id == period.id)
-            .group_by(Response.policy_group)
+            select(RotationCount.policy_group, RotationCount.responses).where(
+                RotationCount.point_id == point.id, RotationCount.period_id == period.id
+            )
         ).all()
     )
     fewest = min(counts.get(g, 0) for g in groups)

@@ -1,8 +1,9 @@
 """Officials' reports: the units a user may read, and a page per unit (its subtree and history).
 
 A viewer reads only their unit's subtree; any other unit answers 404, so its existence is not
-revealed. The unit page shows the indices of a chosen period (survey/reports/indices.py keeps
-them computed) above the response counts; exports.py serves the same report as files.
+revealed. The unit page shows the indices of a chosen period (survey/reports/payloads.py keeps
+them computed) above the response counts; exports.py serves the same report as files,
+province.py the province overview for Sở Nội vụ, summary.py the one-page printout.
 """
 
 from __future__ import annotations
@@ -10,19 +11,24 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from analysis.interchange import write_responses
+from survey.aggregates import response_counts as aggregate_counts
 from survey.auth.access import family_ids, load_unit_or_404, require_role, visible_unit_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
+from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
-from survey.models import Response as SurveyResponse
+from survey.privacy import export_frame
+from survey.reports.chart import trend_chart
 from survey.reports.indices import cached
-from survey.reports.page import indices_context
+from survey.reports.page import chosen_period, indices_context, periods_context
+from survey.reports.payloads import unit_report
+from survey.reports.present import criterion_name, criterion_trend
 from survey.tree import unit_tree
 
 __all__ = ["bp", "response_counts", "unit_context"]
@@ -54,36 +60,9 @@ def response_counts(unit_ids: set[int]) -> list[CountRow]:
 
     Rows are (period, unit code, unit name, counter code, counter name, channel, n). Grouped by
     id, not by name: an old commune and the new one that took its name are different units.
+    Read from the per-day counts the write path keeps (survey/aggregates), not the responses.
     """
-    query = (
-        select(
-            func.coalesce(Period.name, ""),
-            Unit.code,
-            Unit.name,
-            ServicePoint.code,
-            ServicePoint.name,
-            SurveyResponse.channel,
-            func.count(SurveyResponse.id),
-        )
-        .join(Unit, SurveyResponse.unit_id == Unit.id)
-        .outerjoin(Period, SurveyResponse.period_id == Period.id)
-        .outerjoin(ServicePoint, SurveyResponse.point_id == ServicePoint.id)
-        .where(SurveyResponse.unit_id.in_(unit_ids))
-        .group_by(
-            Period.id,
-            Period.starts_on,
-            Period.name,
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            ServicePoint.id,
-            ServicePoint.code,
-            ServicePoint.name,
-            SurveyResponse.channel,
-        )
-        .order_by(Period.starts_on.desc(), Unit.name, Unit.code, ServicePoint.code, SurveyResponse.channel)
-    )
-    return [tuple(r) for r in db.session.execute(query)]  # type: ignore[misc]
+    return aggregate_counts(unit_ids)
 
 
 def _names(unit_ids: set[int]) -> str:
@@ -120,8 +99,35 @@ def unit_context(unit: Unit) -> dict[str, Any]:
 @bp.get("/<code>")
 def unit(code: str) -> str:
     """A unit's report for a period: its indices (from the cache) and its response counts."""
+    from survey.actions.records import effects
+    from survey.actions.views import can_act, named
+
     unit = load_unit_or_404(code)
-    return render_template("reports/unit.html", **unit_context(unit), **indices_context(unit))
+    context = unit_context(unit) | indices_context(unit)
+    return render_template("reports/unit.html", actions=named(effects(unit)), can_act=can_act(), **context)
+
+
+@bp.get("/<code>/trend/<criterion>")
+def criterion(code: str, criterion: str) -> str:
+    """One criterion's (or element's) value by month for the unit, linked from 'improve first'."""
+    unit = load_unit_or_404(code)
+    name = criterion_name(criterion, current_language())
+    if not name:
+        abort(404)
+    period, period_code = chosen_period()
+    payload = unit_report(unit, period)
+    rows = criterion_trend(payload, criterion)
+    chart = trend_chart(rows, None, "value")
+    return render_template(
+        "reports/criterion.html",
+        unit=unit,
+        code=criterion,
+        name=name,
+        rows=rows,
+        chart=chart,
+        confidence=payload["indices"]["confidence"],
+        **periods_context(period, period_code),
+    )
 
 
 @bp.get("/<code>/responses.csv")
@@ -130,8 +136,15 @@ def export(code: str) -> Response:
     # Scope first: a viewer must get 404 for another unit (SPEC 3.7), 403 only for their own.
     unit = load_unit_or_404(code)
     require_role("admin", "analyst")
+    # The per-phone hash only for an admin who asks for it (audited): survey/privacy.py.
+    with_hash = request.args.get("device_hash") == "1" and current_user.role == "admin"
+    frame = export_frame(
+        responses_frame(unit_ids=family_ids({unit.id})), with_device_hash=with_hash, scope=unit.code
+    )
+    if with_hash:
+        db.session.commit()
     buf = io.StringIO()
-    write_responses(responses_frame(unit_ids=family_ids({unit.id})), buf, instrument())
+    write_responses(frame, buf, instrument())
     return Response(
         buf.getvalue(),
         mimetype="text/csv",
@@ -139,4 +152,4 @@ def export(code: str) -> Response:
     )
 
 
-from survey.reports import exports  # noqa: E402,F401  (routes register on import)
+from survey.reports import exports, province  # noqa: E402,F401  (routes register on import)

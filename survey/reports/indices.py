@@ -1,12 +1,17 @@
-"""The indices behind the officials' reports and the API: bridge → analysis → report_cache.
+"""The indices behind the officials' reports, the API and the exports: bridge → analysis → cache.
 
 Computing the indices of 100,000 responses takes seconds; a report page must render in
 300 ms (SPEC §4). So a report's index JSON is computed once and kept in ``report_cache``,
-keyed by the units it covers, a data version (count and largest id of their responses in the
-period) and the instrument: a new or deleted response changes the version, and the next view
-recomputes. A unit report also depends on the province's data version: the 'improve first'
-importances of a unit with fewer than 100 responses come from the province's responses
-(METHOD §4). Views call this module; they never build DataFrames.
+keyed by the units it covers, a data version (survey/aggregates: counters per unit and period
+that every change to their responses raises) and the instrument: a new or deleted response
+changes the version, and the next view recomputes. A unit report also depends on the
+province's data version: the 'improve first' importances of a unit with fewer than 100
+responses come from the province's responses (METHOD §4). Views call this module and
+survey/reports/payloads.py; they never build DataFrames.
+
+Every index computation of a report, the API or an export goes through :func:`load` (rows in)
+and :func:`compute` / :func:`compare_ranges` (frame in → analysis result out), so the source
+of the rows can change (e.g. to stored aggregates) in this one module.
 """
 
 from __future__ import annotations
@@ -14,21 +19,37 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import IndexResult, compute_indices, to_json_dict
+from analysis import Difference, Estimate, GroupResult, IndexResult, compute_indices, difference
+from analysis.results import z_value
+from analysis.serialise import estimate_dict
+from survey.aggregates import data_version
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
 from survey.instrument import instrument
-from survey.models import Period, ReportCache, Response, Unit, utcnow
-from survey.periods import local_today
+from survey.models import Period, ReportCache, Unit, utcnow
 
-__all__ = ["BY", "COMMENTS_SHOWN", "cached", "compute", "default_period", "unit_report", "unit_result"]
+__all__ = [
+    "BY",
+    "RangeComparison",
+    "cached",
+    "compare_ranges",
+    "comparison_dict",
+    "compute",
+    "default_period",
+    "load",
+    "province_result",
+    "province_version",
+    "unit_result",
+]
 
 # The groupings of `sipas compute --by` (and the API's `by`), as analysis column names.
 BY: dict[str, tuple[str, ...]] = {
@@ -37,8 +58,12 @@ BY: dict[str, tuple[str, ...]] = {
     "month": ("month",),
     "quarter": ("quarter",),
 }
-COMMENTS_SHOWN = 50  # the newest comments on the page; the total is shown next to them
-_TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "flags")
+
+
+def load(period: Period | None, unit_ids: set[int] | None = None, attach: bool = True) -> pd.DataFrame:
+    """The responses of a period (None: every period) and units (None: all); with ``attach``
+    a merged unit's responses carry the code of the unit that carries it on today."""
+    return responses_frame(_period_id(period), unit_ids, attach_to_successor=attach)
 
 
 def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame | None = None) -> IndexResult:
@@ -58,13 +83,77 @@ def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame |
 
 def unit_result(unit: Unit, period: Period | None) -> IndexResult:
     """A unit's indices by unit over its subtree and history: `sipas compute --unit --by unit`."""
-    frame = responses_frame(_period_id(period), family_ids({unit.id}), attach_to_successor=True)
-    return compute(frame, "unit", _province(period))
+    return compute(load(period, family_ids({unit.id})), "unit", load(period))
 
 
-def _province(period: Period | None) -> pd.DataFrame:
-    """Every unit's responses of the period, as the province-wide `sipas compute` reads them."""
-    return responses_frame(_period_id(period), attach_to_successor=True)
+def province_result(period: Period | None) -> IndexResult:
+    """Every unit's indices and the province's: `sipas compute --by unit --period P`."""
+    return compute(load(period), "unit")
+
+
+@dataclass(frozen=True)
+class RangeComparison:
+    """One estimate before and after a date, and the change (after − before) with its test."""
+
+    code: str
+    before: Estimate
+    after: Estimate
+    change: Difference
+
+
+def compare_ranges(
+    frame: pd.DataFrame, before: tuple[date, date], after: tuple[date, date], codes: Iterable[str]
+) -> dict[str, RangeComparison]:
+    """Criteria (item or element codes) over two date ranges of one frame (ends included).
+
+    The two ranges hold different responses. They are computed as two groups of one run, each
+    group its own stratum, and :func:`analysis.difference` gives the change with the SE of two
+    independent estimates; each side equals the analysis run on that range alone.
+    """
+    day = frame["submitted_at"].dt.date
+    side = pd.Series(pd.NA, index=frame.index, dtype="string")
+    side[(day >= before[0]) & (day <= before[1])] = "before"
+    side[(day >= after[0]) & (day <= after[1])] = "after"
+    chosen = frame.assign(range=side).loc[side.notna()]
+    result = compute_indices(chosen, instrument(), by=["range"], weight="weight")
+    groups = {g.key["range"]: g for g in result.groups[1:]}
+    out = {}
+    for code in codes:
+        sides = [_estimate_of(groups.get(name), code) for name in ("before", "after")]
+        out[code] = RangeComparison(code, sides[0], sides[1], difference(sides[1], sides[0]))
+    return out
+
+
+def comparison_dict(comparison: RangeComparison, confidence: float = 0.95) -> dict[str, Any]:
+    """A comparison as JSON: both sides (SPEC 3.6 estimates) and the change with its interval."""
+    change = comparison.change
+    low = high = None
+    if change.diff_pp is not None and change.se:
+        half = z_value(confidence) * change.se
+        low, high = change.diff_pp - half, change.diff_pp + half
+    return {
+        "code": comparison.code,
+        "before": estimate_dict(comparison.before),
+        "after": estimate_dict(comparison.after),
+        "change": {
+            "diff_pp": change.diff_pp,
+            "se": change.se,
+            "ci_low": low,
+            "ci_high": high,
+            "p_value": change.p_value,
+        },
+    }
+
+
+def _estimate_of(group: GroupResult | None, code: str) -> Estimate:
+    """An item's or element's estimate in a group; no data when the group has no response."""
+    if group is None:
+        return Estimate(None, None, 0, flags=("no_data",))
+    if code in group.items:
+        return group.items[code]
+    if code in group.elements:
+        return group.elements[code]
+    return getattr(group, code)
 
 
 def default_period() -> Period | None:
@@ -79,14 +168,9 @@ def _period_id(period: Period | None) -> int | None:
 
 
 def _version(unit_ids: set[int] | None, period_id: int | None) -> str:
-    """``count:max(id)`` of the selected responses: cheap, and changed by any insert or delete."""
-    query = select(func.count(Response.id), func.max(Response.id))
-    if period_id is not None:
-        query = query.where(Response.period_id == period_id)
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(sorted(unit_ids)))
-    count, largest = db.session.execute(query).one()
-    return f"{count}:{largest or 0}"
+    """The data version of the selected responses: raised by any insert, delete or flag change,
+    read from one counter per unit and period (survey/aggregates), never from the responses."""
+    return data_version(unit_ids, period_id)
 
 
 def province_version(period_id: int | None) -> str:
@@ -129,92 +213,3 @@ def cached(
     except IntegrityError:
         db.session.rollback()
     return payload
-
-
-def _peers(unit: Unit) -> list[Unit]:
-    """Units of the same kind under the same parent that exist today, the unit itself included."""
-    if unit.parent_id is None or unit.successor_id is not None:
-        return [unit]
-    today = local_today()
-    query = select(Unit).where(
-        Unit.parent_id == unit.parent_id,
-        Unit.kind == unit.kind,
-        Unit.successor_id.is_(None),
-        or_(Unit.valid_to.is_(None), Unit.valid_to >= today),
-        or_(Unit.valid_from.is_(None), Unit.valid_from <= today),
-    )
-    peers = list(db.session.scalars(query))
-    return peers if unit in peers else [*peers, unit]
-
-
-def unit_report(unit: Unit, period: Period | None) -> dict[str, Any]:
-    """Everything the unit page shows, from the cache when current (see the module docstring)."""
-    family = family_ids({unit.id})
-    peers = _peers(unit)
-    covered = family | (family_ids({p.id for p in peers}) if len(peers) > 1 else set())
-    scope = f"report:{unit.id}:{_period_id(period) or 'all'}"
-    # A small unit's priorities use the province's responses, so any response makes it stale.
-    province = f"province:{province_version(_period_id(period))}"
-    return cached(
-        scope, covered, _period_id(period), lambda: _report_payload(unit, period, family, peers), province
-    )
-
-
-def _report_payload(unit: Unit, period: Period | None, family: set[int], peers: list[Unit]) -> dict[str, Any]:
-    frame = responses_frame(_period_id(period), family, attach_to_successor=True)
-    return {
-        "indices": to_json_dict(compute(frame, "unit", _province(period))),
-        "month": _trend(frame, "month"),
-        "quarter": _trend(frame, "quarter"),
-        "rank": _peer_rank(unit, period, peers),
-        "comments": _comments(frame),
-        "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
-    }
-
-
-def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
-    """SIPAS and sub-indices per month or quarter (each from its own responses), oldest first."""
-    groups = to_json_dict(compute(frame, by))["groups"][1:]
-    return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
-
-
-def _comments(frame: pd.DataFrame) -> dict[str, Any]:
-    """The newest citizens' comments (C1), as plain text: the template escapes them."""
-    text = frame["comment"].astype("string").str.strip()
-    chosen = frame.loc[text.fillna("").ne(""), ["submitted_at", "comment"]]
-    # The bridge orders by submission time then id, so reversing gives the newest first.
-    newest = chosen.iloc[::-1].head(COMMENTS_SHOWN)
-    return {
-        "total": len(chosen),
-        "latest": [
-            {"at": at.strftime("%Y-%m-%d %H:%M"), "text": str(comment).strip()}
-            for at, comment in newest.itertuples(index=False)
-        ],
-    }
-
-
-def _peer_rank(unit: Unit, period: Period | None, peers: list[Unit]) -> dict[str, Any] | None:
-    """The unit's SIPAS rank range among its peers, each peer counting its subtree and history.
-
-    Only the rank leaves this function: a viewer may not see other units' figures.
-    """
-    if len(peers) < 2:
-        return None
-    owner = _peer_of(peers)
-    frame = responses_frame(_period_id(period), set(owner))
-    codes = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.id.in_(owner))).all())
-    frame = frame.assign(unit_code=frame["unit_code"].map({c: owner[i] for c, i in codes.items()}))
-    result = compute(frame, "unit")
-    try:
-        rank = result.group(unit_code=unit.code).rank
-    except KeyError:  # no response of this unit in the period
-        rank = None
-    out = {"peers": len(peers), "rank": None, "best": None, "worst": None, "of": None}
-    if rank is not None:
-        out |= {"rank": rank.rank, "best": rank.best, "worst": rank.worst, "of": rank.of}
-    return out
-
-
-def _peer_of(peers: Iterable[Unit]) -> dict[int, str]:
-    """Unit id → code of the peer whose report counts it."""
-    return {uid: peer.code for peer in peers for uid in family_ids({peer.id})}

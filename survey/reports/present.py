@@ -1,7 +1,9 @@
-"""The unit page's view of a cached report payload: names in the reader's language, charts.
+"""The unit page's view of a cached report payload: names in the reader's language, charts,
+and the plain-words reading of each figure.
 
 Item and element names come from the instrument (its Vietnamese wording first), never from
-the template, so a new instrument version needs no template change.
+the template, so a new instrument version needs no template change. Nothing here estimates
+anything: every number comes from the analysis in the payload.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Unit
 from survey.reports.chart import trend_chart
+from survey.reports.improve import improve_first, voted
 
-__all__ = ["item_name", "report_view"]
+__all__ = ["criterion_name", "criterion_trend", "item_name", "report_view", "verdict"]
 
 Row = tuple[str, str, dict[str, Any]]
+SERVICE = ("B1", "B2", "B3", "B4", "B5")
 
 
 def _text(texts: Any, lang: str) -> str:
@@ -29,6 +33,28 @@ def item_name(code: str, lang: str) -> str:
     """A criterion's wording; a policy item's long form names its policy area."""
     item = instrument().items[code]
     return _text(item.long_text or item.text, lang)
+
+
+def criterion_name(code: str, lang: str) -> str:
+    """The wording of an item, or the name of an element (B1 … A4), or '' when unknown."""
+    ins = instrument()
+    if code in ins.items:
+        return item_name(code, lang)
+    if code in ins.elements:
+        return _text(ins.elements[code].name, lang)
+    return ""
+
+
+def verdict(estimate: dict[str, Any] | None, reference: float) -> str:
+    """``higher``, ``lower`` or ``unsure``: whether the interval lies wholly above or below the
+    reference. An interval that includes it, or that could not be computed, decides nothing."""
+    if not estimate or estimate.get("ci_low") is None or estimate.get("ci_high") is None:
+        return "unsure"
+    if estimate["ci_low"] > reference:
+        return "higher"
+    if estimate["ci_high"] < reference:
+        return "lower"
+    return "unsure"
 
 
 def _elements(group: dict[str, Any], subindex: str, lang: str) -> list[Row]:
@@ -61,26 +87,57 @@ def _subunits(groups: list[dict[str, Any]]) -> list[Row]:
     return [(code, names.get(code, code), g["sipas"]) for code, g in zip(codes, groups[1:], strict=True)]
 
 
+def _counters(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per counter: SIPAS, service and its elements, named; only where a unit has several."""
+    groups = payload.get("counters") or []
+    names = {(r["unit_code"], r["point_code"]): r["name"] for r in payload.get("weeks", {}).get("rows", [])}
+    rows = [
+        {
+            "key": g["key"],
+            "name": names.get((g["key"]["unit_code"], g["key"]["point_code"]), g["key"]["point_code"]),
+            "group": g,
+        }
+        for g in groups
+    ]
+    return rows if len(rows) > 1 else []
+
+
 def report_view(payload: dict[str, Any], lang: str) -> dict[str, Any]:
-    """What templates/reports/_indices.html draws, from :func:`survey.reports.indices.unit_report`."""
+    """What templates/reports/_indices.html draws, from survey.reports.payloads.unit_report."""
     indices = payload["indices"]
     group = indices["groups"][0]
-    priorities = [(p["item"], item_name(p["item"], lang), p) for p in group["priorities"]]
+    baseline = indices["baseline"]
     return {
         "confidence": indices["confidence"],
-        "baseline": indices["baseline"],
+        "baseline": baseline,
         "national": indices["national"],
         "group": group,
         "small": "small_sample" in group["flags"],
+        "verdicts": {name: verdict(group[name], baseline) for name in ("sipas", "policy", "service")},
         "service_elements": _elements(group, "service", lang),
         "policy_elements": _elements(group, "policy", lang),
         "criteria": _items_by_element(group, lang),
-        "priorities": priorities,
+        "improve": improve_first(group, lang),
+        "votes": voted(group, lang),
         "subunits": _subunits(indices["groups"]),
+        "counters": _counters(payload),
+        "weeks": payload.get("weeks", {"weeks": [], "rows": []}),
         "month": payload["month"],
         "quarter": payload["quarter"],
-        "month_chart": trend_chart(payload["month"], indices["baseline"]),
-        "quarter_chart": trend_chart(payload["quarter"], indices["baseline"]),
+        "month_chart": trend_chart(payload["month"], baseline),
+        "quarter_chart": trend_chart(payload["quarter"], baseline),
         "rank": payload["rank"],
         "comments": payload["comments"],
+        "as_of": payload.get("as_of"),
+        "computed_at": payload.get("computed_at"),
     }
+
+
+def criterion_trend(payload: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    """One criterion's (or element's) value per month, in the shape of the trend chart."""
+    out = []
+    for month in payload["month"]:
+        estimate = month.get("items", {}).get(code) or month.get("elements", {}).get(code)
+        if estimate is not None:
+            out.append({"label": month["label"], "value": estimate})
+    return out

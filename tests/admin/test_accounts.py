@@ -28,7 +28,7 @@ def test_admin_creates_a_viewer_who_then_logs_in(app, as_admin, db, world: World
     created = user(db, "can.bo@doanket.laichau.gov.vn")
     assert (created.role, created.unit_id) == ("viewer", world.other.id)
     reply = login(app.test_client(), "can.bo@doanket.laichau.gov.vn", "Doanket2026x")
-    assert reply.headers["Location"] == "/reports/"
+    assert reply.headers["Location"] == "/reports/03388"  # one unit: straight to its report
     entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "user.create")).one()
     assert "Doanket2026x" not in (entry.after or "")
 

@@ -22,7 +22,7 @@ def test_login_redirects_by_role_and_is_audited(client, db, world: World) -> Non
     assert reply.headers["Location"] == "/admin/"
     assert ("login.success", world.admin.email) in audit_actions(db)
     viewer = login(client.application.test_client(), world.viewer.email)
-    assert viewer.headers["Location"] == "/reports/"
+    assert viewer.headers["Location"] == "/reports/03408"  # a viewer of one unit: its report
 
 
 def test_wrong_password_is_401_and_audited(client, db, world: World) -> None:

@@ -16,16 +16,16 @@ ROW_VALUES = re.compile(r'<data value="([^"]+)">')
 
 
 def row(page: str, row_id: str) -> str:
-    """The HTML of the table row with this id."""
-    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', page, re.S)
+    """The HTML of the table row, summary box or list entry with this id."""
+    match = re.search(rf'<(tr|div|li)[^>]* id="{re.escape(row_id)}">(.*?)</\1>', page, re.S)
     assert match, f"no row {row_id}"
-    return match.group(1)
+    return match.group(2)
 
 
 def shown(page: str, row_id: str) -> tuple[list[float], int]:
     """(value, ci_low, ci_high) as written in the row's <data> elements, and its n."""
     html = row(page, row_id)
-    count = re.search(r'<td class="n cnt">(\d+)</td>', html)
+    count = re.search(r'class="(?:n )?cnt"[^>]*>(\d+)<', html)
     assert count
     return [float(v) for v in ROW_VALUES.findall(html)], int(count.group(1))
 
@@ -61,17 +61,30 @@ def test_page_shows_the_numbers_of_sipas_compute(as_viewer, runner, answer: Answ
     assert diff == pytest.approx([81.51, expected["vs_baseline"]["diff_pp"]], rel=1e-12)
 
 
-def test_improve_first_lists_the_five_priorities_with_intervals(
+def test_improve_first_lists_the_analysis_ranking_without_policy_area_items(
     as_viewer, runner, answer: Answer, world: World
 ) -> None:
-    """The "improve first" table has the analysis's top five criteria in order, with their intervals."""
+    """'Improve first' lists the analysis's ranking in order with intervals, never one policy area's
+    item (A2.G1 …): only service criteria and elements, which a unit can act on."""
+    from survey.instrument import instrument
+
     answer(world.point, 60)
-    expected = cli_group(runner, "03408")["priorities"]
+    group = cli_group(runner, "03408")
+    ranked = group.get("improve_first", group["priorities"])
+    expected = [
+        p
+        for p in ranked
+        if instrument().items.get(p.get("code", p.get("item")), None) is None
+        or instrument().items[p.get("code", p.get("item"))].group is None
+    ]
     page = as_viewer.get("/reports/03408?period=2026").text
-    listed = re.findall(r'<tr id="first-([^"]+)">', page)
-    assert listed == [p["item"] for p in expected] and len(listed) == 5
-    values, _ = shown(page, f"first-{listed[0]}")
+    listed = re.findall(r'<li id="first-([^"]+)">', page)
+    assert listed and listed == [p.get("code", p.get("item")) for p in expected][:5]
+    assert not any(instrument().items[c].group for c in listed if c in instrument().items)
+    first = row(page, f"first-{listed[0]}")
+    values = [float(v) for v in ROW_VALUES.findall(first)][:3]
     assert values == pytest.approx([expected[0]["value"], expected[0]["ci_low"], expected[0]["ci_high"]])
+    assert f"/reports/03408/trend/{listed[0]}" in first
 
 
 def test_small_samples_are_shown_and_marked(as_viewer, answer: Answer, world: World) -> None:
@@ -144,7 +157,7 @@ def test_data_quality_exclusions_and_sample_advice(as_viewer, runner, answer: An
 def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, world: World) -> None:
     """A unit under 100 responses lists the same 'improve first' in its own report as province-wide."""
     from survey.models import Period
-    from survey.reports.indices import unit_report
+    from survey.reports.payloads import unit_report
 
     answer(world.point, 30)
     answer(world.other_point, 90)
@@ -165,3 +178,38 @@ def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, 
     assert len(own["priorities"]) == 5 and ranked(own) == ranked(province)
     assert numbers(own) == pytest.approx(numbers(province), rel=1e-12)
     assert {p["importance_from"] for p in own["priorities"]} == {"reference"}
+
+
+def test_criterion_trend_equals_sipas_compute_by_month(
+    as_viewer, runner, answer: Answer, world: World
+) -> None:
+    """The page behind an improve-first link shows the criterion per month as `sipas compute
+    --unit --by month` computes it; an unknown criterion is 404."""
+    answer(world.point, 45)
+    args = ["sipas", "compute", "--unit", "03408", "--by", "month", "--period", "2026", "--format", "json"]
+    groups = json.loads(runner.invoke(args=args).output)["groups"][1:]
+    page = as_viewer.get("/reports/03408/trend/B1.2?period=2026").text
+    shown = [float(v) for v in ROW_VALUES.findall(page.split("<tbody>", 1)[1])]
+    expected = [
+        x
+        for g in groups
+        for x in (g["items"]["B1.2"]["value"], g["items"]["B1.2"]["ci_low"], g["items"]["B1.2"]["ci_high"])
+    ]
+    assert len(groups) >= 1 and shown == pytest.approx(expected, rel=1e-12)
+    assert as_viewer.get("/reports/03408/trend/Z9").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("estimate", "words"),
+    [
+        ({"ci_low": 82.0, "ci_high": 90.0}, "higher"),
+        ({"ci_low": 70.0, "ci_high": 81.0}, "lower"),
+        ({"ci_low": 80.0, "ci_high": 83.0}, "unsure"),
+        ({"ci_low": None, "ci_high": None}, "unsure"),
+    ],
+)
+def test_verdict_needs_the_whole_interval_on_one_side(estimate: dict, words: str) -> None:  # type: ignore[type-arg]
+    """'Higher' or 'lower' than 81.51 only when the whole interval is on that side."""
+    from survey.reports.present import verdict
+
+    assert verdict(estimate, 81.51) == words
