@@ -1,7 +1,7 @@
 """survey languages: stored translations and recordings of the citizen's survey
 
 Revision ID: 0030
-Revises: 0040
+Revises: 0021
 Create Date: 2026-12-01
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0040"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -72,7 +72,7 @@ def load_open_period() -> Period:
 
 @bp.get("/s/<token>")
 # Fresh forms per address (a generous budget: a service centre shares one Wi-Fi address). Every
-# GET is a fresh form load: the pages that follow are POSTs.
+# GET is a fresh form load: the pages after the first are POSTs.
 @limiter.limit(lambda: str(current_app.config["SURVEY_LIMIT_FORM_LOADS"]))
 def survey(token: str):  # type: ignore[no-untyped-def]
     """The first page of a fresh form load: a new encrypted form-load token, nothing in the URL."""
@@ -82,14 +82,6 @@ def survey(token: str):  # type: ignore[no-untyped-def]
         return answered
     t = formload.issue(assign_group(instrument(), point, period))
     return render_survey(point, MultiDict(), t=t, fresh=True)
-
-
-def render_form(point: ServicePoint, t: str, form, errors=None, status: int = 200):  # type: ignore[no-untyped-def]
-    """The survey page of the posted form with its answers and errors (see render_survey).
-
-    Draws without the database (for a fault page): `point` needs only `token` and `unit.name`.
-    """
-    return render_survey(point, form, t=t, errors=errors, status=status)
 
 
 def _turning_page() -> bool:
