@@ -1,4 +1,5 @@
-"""Languages as data: a translation sheet goes out, comes back filled, and only whole languages reach citizens."""
+"""Languages as data: a translation sheet goes out, comes back filled, and only whole
+languages reach citizens."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from tests.survey_client import hidden, post_answers
 SILENT_MP3 = (b"\xff\xfb\x90\x64" + bytes(413)) * 20
 # The start of a real Ogg Opus stream: the Ogg page header, then the OpusHead packet at byte 28.
 OPUS_HEAD = (
-    b"OggS\x00\x02" + bytes(8) + b"\x01\x00\x00\x00" + bytes(4) + b"\x00\x00\x00\x00\x01\x13"
+    b"OggS\x00\x02"
+    + bytes(8)
+    + b"\x01\x00\x00\x00"
+    + bytes(4)
+    + b"\x00\x00\x00\x00\x01\x13"
     + b"OpusHead\x01\x01\x38\x01\x80\x3e\x00\x00\x00\x00\x00"
 )
 
@@ -71,13 +76,18 @@ def test_round_trip_offers_the_language_to_citizens(db, runner, client, tmp_path
     result = runner.invoke(args=["sipas", "import-translation", str(sheet)])
     assert result.exit_code == 0, result.output
     page = client.get(f"/s/{point.token}")
-    assert re.search(r'<button form="survey" type="submit" name="setlang" value="blt" lang="blt">Tay Dam</button>', page.text)
+    assert re.search(
+        r'<button form="survey" type="submit" name="setlang" value="blt" lang="blt">Tay Dam</button>',
+        page.text,
+    )
     page = client.get(f"/s/{point.token}?lang=blt")
     assert '<html lang="blt">' in page.text
     assert "[blt] Hôm nay Ông/Bà đến để làm gì?" in page.text
     assert "[blt] Tiếp tục" in page.text and "[blt] Tôi không rõ chính sách này" in page.text
     assert "[blt] Câu 1–2/23" in page.text  # a message with placeholders, filled in
-    reply = post_answers(client, point.token, hidden(page.text, "t"), hidden(page.text, "csrf_token"), {"B1.1": "4"})
+    reply = post_answers(
+        client, point.token, hidden(page.text, "t"), hidden(page.text, "csrf_token"), {"B1.1": "4"}
+    )
     assert reply.status_code == 303
     assert db.session.scalars(select(Response.language)).one() == "blt"
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action == "language.import")).one()
@@ -167,7 +177,10 @@ def test_recordings_are_checked_stored_and_offered_on_tap(db, as_admin, client, 
     assert big.status_code == 422 and "tối đa 20 KB" in big.text
     assert upload(as_admin, "vi", "title", SILENT_MP3, "t.mp3").status_code == 422
     rows = db.session.scalars(select(Recording)).all()
-    assert sorted((r.code, r.mime) for r in rows) == [("item.B1.1", "audio/mpeg"), ("option.purpose.2", "audio/ogg")]
+    assert sorted((r.code, r.mime) for r in rows) == [
+        ("item.B1.1", "audio/mpeg"),
+        ("option.purpose.2", "audio/ogg"),
+    ]
     page = client.get(f"/s/{point.token}").text
     digest = hashlib.sha256(SILENT_MP3).hexdigest()
     assert f'<a class="play" href="/a/{digest}.mp3" target="_blank" rel="noopener" data-audio' in page

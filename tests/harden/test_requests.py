@@ -114,7 +114,8 @@ def test_fresh_form_loads_have_a_budget_per_address(app, db) -> None:
 
 
 def test_step_two_is_not_counted_as_a_fresh_form(app, db) -> None:
-    """Turning the pages of a loaded form (POSTs with the form-load token) never spends the fresh-form budget."""
+    """Turning the pages of a loaded form (POSTs with the form-load token) never spends the
+    fresh-form budget."""
     app.config["SURVEY_LIMIT_FORM_LOADS"] = "2 per minute"
     point = make_open_point()
     client = app.test_client()
