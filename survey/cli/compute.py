@@ -94,8 +94,8 @@ def compute(
             confidence=confidence,
             include_flagged=include_flagged,
             importance_from=province,
-            # counters as strata (every counter of a unit is surveyed), post-stratified to the
-            # dossier counts per counter x month when there are any
+            # Counters as strata (every counter of a unit is surveyed), post-stratified to the
+            # stored dossier counts per counter and month when there are any.
             **counter_design(counts),
         )
     except AnalysisError as exc:
