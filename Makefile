@@ -42,6 +42,7 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/soak.py

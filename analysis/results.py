@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pandas as pd
+from scipy import special
 
 __all__ = [
     "Alpha",
@@ -24,6 +25,12 @@ __all__ = [
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile ``z_{(1+confidence)/2}`` (intervals now use t on the design's
+    degrees of freedom: :mod:`analysis.inference`)."""
+    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 class ConfidenceInterval(NamedTuple):

@@ -85,7 +85,8 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
             }
             for p in g.priorities
         ],
-        "e1": {"n": g.e1_n, "options": {code: estimate_dict(e) for code, e in g.e1.items()}},
+        "e1": {code: estimate_dict(e) for code, e in g.e1.items()},
+        "e1_n": g.e1_n,
         "outcome": None if g.outcome is None else estimate_dict(g.outcome),
         "including_flagged": None
         if g.including_flagged is None

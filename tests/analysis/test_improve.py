@@ -45,7 +45,8 @@ def test_e1_shares_equal_a_hand_count(instrument):
     assert group.e1["4"].confidence_interval() == pytest.approx(_cp(0, 30), abs=1e-9)
     assert group.e1["4"].method == "clopper-pearson"
     doc = to_json_dict(compute_indices(frame(instrument, [{"E1": a} for a in answers]), instrument))
-    assert doc["groups"][0]["e1"]["options"]["3"]["value"] == pytest.approx(200 / 3)
+    assert doc["groups"][0]["e1"]["3"]["value"] == pytest.approx(200 / 3)
+    assert doc["groups"][0]["e1_n"] == 30
 
 
 def _rows(n: int, seed: int) -> list[dict]:

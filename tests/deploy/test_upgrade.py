@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import MetaData, func, select, text
 
-from analysis import Instrument, compute_indices, flag_responses, read_responses, to_json_dict
+from analysis import Instrument, compute_indices, counter_design, flag_responses, read_responses, to_json_dict
 from survey.extensions import db
 from survey.instrument import instrument
 from tests.deploy.conftest import KINDS, app_for, databases, dispose
@@ -218,7 +218,10 @@ def test_indices_of_the_upgraded_database_equal_those_of_the_old_data(upgraded):
     after = json.loads(result.output)
     with upgraded.app.app_context():
         ins = instrument()
-    expected = to_json_dict(compute_indices(_old_data_frame(ins), ins, by=["unit_code"], weight="weight"))
+    design = counter_design()  # the design `sipas compute` uses: counters as strata
+    expected = to_json_dict(
+        compute_indices(_old_data_frame(ins), ins, by=["unit_code"], weight="weight", **design)
+    )
     _close(after, json.loads(json.dumps(expected)))
     assert sum(g["n"] for g in after["groups"]) > 250
 

@@ -7,11 +7,12 @@ import io
 import re
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from analysis import compute_indices
+from analysis import compute_indices, counter_design
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import AuditLog, ImprovementAction
@@ -70,10 +71,12 @@ def test_actions_are_scoped_and_need_csrf(as_viewer, as_analyst, client, world: 
 
 
 def _analysis_on(frame, first, last, code):  # type: ignore[no-untyped-def]
-    """The criterion computed by the analysis on the responses of one date range alone."""
+    """The criterion computed by the analysis for one date range: a domain of the frame's design
+    (counters as strata), as `python -m analysis compute --by` gives it (R svyby)."""
     day = frame["submitted_at"].dt.date
-    part = frame[(day >= first) & (day <= last)]
-    return compute_indices(part, instrument(), weight="weight").group().items[code]
+    inside = np.where((day >= first) & (day <= last), "in", "out")
+    options = {"by": "range", "weight": "weight", **counter_design()}
+    return compute_indices(frame.assign(range=inside), instrument(), **options).group(range="in").items[code]
 
 
 def test_before_and_after_equal_the_analysis_on_the_two_ranges(

@@ -102,6 +102,8 @@ def test_counters_equal_the_analysis_of_the_export(as_admin, answer: Answer, wor
             str(export),
             "--by",
             "unit_code,point_code",
+            "--strata",
+            "unit_code,point_code",
             "--format",
             "json",
         ],

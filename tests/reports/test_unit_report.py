@@ -88,11 +88,12 @@ def test_improve_first_lists_the_analysis_ranking_without_policy_area_items(
 
 
 def test_small_samples_are_shown_and_marked(as_viewer, answer: Answer, world: World) -> None:
-    """On five responses the estimates are still printed, each marked as resting on few responses."""
+    """On five responses the estimates are still printed, each marked as resting on few responses
+    (without an interval: an index interval needs 30 responses and 2 degrees of freedom)."""
     answer(world.point, 5)
     page = as_viewer.get("/reports/03408").text
     values, n = shown(page, "est-sipas")
-    assert n == 5 and len(values) == 3
+    assert n == 5 and len(values) == 1
     assert "ít phiếu" in row(page, "est-sipas")
     assert 'class="msg warn"' in page
 
@@ -140,18 +141,21 @@ def test_period_choice_and_unknown_period(as_viewer, answer: Answer, world: Worl
 
 
 def test_data_quality_exclusions_and_sample_advice(as_viewer, runner, answer: Answer, world: World) -> None:
-    """A speeder is left out and counted; the page says how many more responses give ±5 points."""
-    answer(world.point, 3)
+    """A speeder is left out and counted; the page says how many more responses give ±5 points
+    (a figure given from 30 responses on)."""
+    answer(world.point, 30)
     answer(world.point, 1, duration_s=5)  # under 20 s for every item: a speeder
     expected = cli_group(runner, "03408")
-    assert expected["quality"]["excluded"] == 1 and expected["needed_for_5pp"] > 0
+    assert expected["quality"]["excluded"] == 1 and expected["needed_for_5pp"] is not None
     page = as_viewer.get("/reports/03408").text
-    assert "Số phiếu được tính: 3 trên 4 (1 phiếu bị loại" in page
+    assert "Số phiếu được tính: 30 trên 31 (1 phiếu bị loại" in page
     needed = re.search(r'<li id="needed">(.*?)</li>', page, re.S)
-    assert (
-        needed
-        and needed.group(1) == f"Cần thêm {expected['needed_for_5pp']} phiếu để khoảng tin cậy đạt ±5 điểm."
+    message = (
+        f"Cần thêm {expected['needed_for_5pp']} phiếu để khoảng tin cậy đạt ±5 điểm."
+        if expected["needed_for_5pp"]
+        else "Khoảng tin cậy đã trong phạm vi ±5 điểm."
     )
+    assert needed and needed.group(1) == message
 
 
 def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, world: World) -> None:
@@ -175,7 +179,8 @@ def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, 
     def numbers(group: dict) -> list[float]:  # type: ignore[type-arg]
         return [p[k] for p in group["priorities"] for k in ("importance", "score", "value")]
 
-    assert len(own["priorities"]) == 5 and ranked(own) == ranked(province)
+    # only criteria measured precisely enough are ranked (n_eff ≥ 30): fewer than five here
+    assert len(own["priorities"]) >= 3 and ranked(own) == ranked(province)
     assert numbers(own) == pytest.approx(numbers(province), rel=1e-12)
     assert {p["importance_from"] for p in own["priorities"]} == {"reference"}
 
