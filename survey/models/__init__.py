@@ -5,6 +5,15 @@ from survey.models.actions import ImprovementAction
 from survey.models.aggregates import DataVersion, ResponseDay, RotationCount
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
+from survey.models.cases import (
+    CASE_CATEGORIES,
+    CASE_STATUSES,
+    Case,
+    CaseContact,
+    CaseNote,
+    CaseSetting,
+    DigestRun,
+)
 from survey.models.codes import ReceiptCode, RetiredToken
 from survey.models.dossiers import DossierCount
 from survey.models.health import Heartbeat
@@ -14,6 +23,8 @@ from survey.models.retention import AuditArchive
 from survey.models.units import UNIT_KINDS, Period, ServicePoint, Unit, new_token
 
 __all__ = [
+    "CASE_CATEGORIES",
+    "CASE_STATUSES",
     "CHANNELS",
     "ROLES",
     "UNIT_KINDS",
@@ -23,6 +34,11 @@ __all__ = [
     "AuditLog",
     "AuditLogIsAppendOnly",
     "Base",
+    "Case",
+    "CaseContact",
+    "CaseNote",
+    "CaseSetting",
+    "DigestRun",
     "DataVersion",
     "DossierCount",
     "Heartbeat",

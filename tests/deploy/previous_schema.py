@@ -34,7 +34,7 @@ def fixture() -> dict[str, Any]:
 
 
 def _typed(table: Table, column: str, value: object) -> object:
-    if value is None or column not in table.c:  # a column a later migration dropped on purpose
+    if value is None or column not in table.c:  # a column a later migration dropped: as stored
         return value
     kind = table.c[column].type
     if isinstance(kind, DateTime):
