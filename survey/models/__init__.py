@@ -17,6 +17,7 @@ from survey.models.cases import (
 from survey.models.codes import ReceiptCode, RetiredToken
 from survey.models.dossiers import DossierCount
 from survey.models.health import Heartbeat
+from survey.models.languages import Language, Recording, Translation
 from survey.models.reports import ReportCache
 from survey.models.responses import CHANNELS, Answer, Response
 from survey.models.retention import AuditArchive
@@ -43,14 +44,17 @@ __all__ = [
     "DossierCount",
     "Heartbeat",
     "ImprovementAction",
+    "Language",
     "Period",
     "ReceiptCode",
+    "Recording",
     "ReportCache",
     "Response",
     "ResponseDay",
     "RetiredToken",
     "RotationCount",
     "ServicePoint",
+    "Translation",
     "Unit",
     "User",
     "new_token",
