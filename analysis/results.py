@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pandas as pd
+from scipy import special
 
 __all__ = [
     "Alpha",
@@ -21,6 +22,7 @@ __all__ = [
     "Left",
     "Priority",
     "RankRange",
+    "z_value",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -31,6 +33,11 @@ class ConfidenceInterval(NamedTuple):
 
     low: float | None
     high: float | None
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile ``z_{(1+confidence)/2}``."""
+    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 @dataclass(frozen=True)
