@@ -113,14 +113,16 @@ def test_fresh_form_loads_have_a_budget_per_address(app, db) -> None:
     assert other.get(f"/s/{point.token}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
 
 
-def test_step_two_is_not_counted_as_a_fresh_form(app, db) -> None:
-    """Moving from step 1 to step 2 (with the form-load token) never spends the fresh-form budget."""
+def test_turning_pages_is_not_counted_as_a_fresh_form(app, db) -> None:
+    """Moving between the survey's pages (POSTs with the form-load token) never spends the budget."""
+    from tests.survey_client import turn_page
+
     app.config["SURVEY_LIMIT_FORM_LOADS"] = "2 per minute"
     point = make_open_point()
     client = app.test_client()
-    t, _ = open_form(client, point.token)
+    t, csrf = open_form(client, point.token)
     for _ in range(5):
-        assert client.get(f"/s/{point.token}", query_string={"t": t}).status_code == 200
+        assert turn_page(client, point.token, t, csrf, {"S1": "2"}, page="screen").status_code == 200
 
 
 def test_login_page_is_no_store_even_when_throttled(app, world: World) -> None:
