@@ -22,6 +22,7 @@ __all__ = [
     "Left",
     "Priority",
     "RankRange",
+    "z_value",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -38,6 +39,11 @@ class ConfidenceInterval(NamedTuple):
 
     low: float | None
     high: float | None
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile ``z_{(1+confidence)/2}``."""
+    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    # The singleton keeps the first app's strategy otherwise; each app (and test) names its own.
+    limiter._strategy = None  # noqa: SLF001
     limiter.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -86,6 +86,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
     instance = Path(instance_path)
     url = _database_url(instance)
     base_url = os.environ.get("SIPAS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    storage = os.environ.get("SIPAS_RATELIMIT_STORAGE", "memory://")
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": url,
@@ -103,10 +104,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SIPAS_DEMO_LOGIN_FILE": os.environ.get("SIPAS_DEMO_LOGIN_FILE"),
         # memory:// counts per process; several workers share counts through redis://… or
         # sqlite:///path (a file all workers of one machine share, see survey/ratelimit.py).
-        "RATELIMIT_STORAGE_URI": os.environ.get("SIPAS_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage,
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Two counters per key and no timestamps list: cheap on every storage, exact in a first window.
-        "RATELIMIT_STRATEGY": os.environ.get("SIPAS_RATELIMIT_STRATEGY", "sliding-window-counter"),
+        # Exact counts (a moving window) where the storage keeps timestamps; the SQLite file keeps
+        # two counters per key instead (a sliding window counter: cheap, approximate at a window's
+        # edge).
+        "RATELIMIT_STRATEGY": os.environ.get(
+            "SIPAS_RATELIMIT_STRATEGY",
+            "sliding-window-counter" if storage.startswith("sqlite") else "moving-window",
+        ),
         # Survey submissions: per phone (device cookie), and a far larger budget per address for
         # phones without the cookie, since a whole service centre may share one Wi-Fi address.
         "SURVEY_LIMIT_PER_DEVICE": os.environ.get("SIPAS_SURVEY_LIMIT_PER_DEVICE", "20 per minute"),

@@ -9,12 +9,32 @@ reaches a recovered database stores exactly one response.
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 
 __all__ = ["survey_unavailable"]
+
+
+def _without_database() -> None:
+    """Give the survey's renderer what it would read from the database, so it reads nothing.
+
+    Languages added by an officer are in the database: this page offers the built-in ones. The
+    time estimate comes from stored durations: until it is measured again (a minute), the
+    estimate from the number of questions stands in.
+    """
+    from survey.instrument import instrument
+    from survey.public import estimate
+    from survey.public.pages import path_for
+
+    g.setdefault("sipas_languages", {})
+    ins = instrument()
+    cache = current_app.extensions.setdefault("sipas_estimate", {})
+    if (ins.id, ins.version) not in cache:
+        guess = path_for(ins, {}).total * estimate.SECONDS_PER_QUESTION
+        cache[(ins.id, ins.version)] = (guess, time.monotonic() - estimate.REFRESH_S + 60)
 
 
 def survey_unavailable():  # type: ignore[no-untyped-def]
@@ -33,6 +53,7 @@ def survey_unavailable():  # type: ignore[no-untyped-def]
         "Your answers could not be saved just now: the service is briefly unavailable. "
         "Nothing you entered has been lost. Please press Send again in a few minutes."
     )
+    _without_database()
     try:
         return render_survey(point, request.form, t=t, errors={"_form": message}, status=503)
     except Exception:  # noqa: BLE001 - a plain 503 page is still better than a 500

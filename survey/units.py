@@ -21,7 +21,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis.errors import DataError
-from analysis.xlsx import iter_xlsx_rows
+from analysis.xlsx import WorkbookError, iter_xlsx_rows
 from survey.extensions import db
 from survey.models import UNIT_KINDS, Unit
 
@@ -135,7 +135,7 @@ def _cell_text(value: object) -> str:
     return value.date().isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _xlsx_records(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _xlsx_records(data: bytes, filename: str) -> tuple[list[str], list[dict[str, str]]]:
     """Header and records of the first sheet, read by the bounded streaming reader.
 
     Blank rows stay as empty records so that "row N" in a message is the sheet's row N.
@@ -150,8 +150,17 @@ def _xlsx_records(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
         for number, values in rows:
             records.extend({} for _ in range(number - 2 - len(records)))
             records.append(dict(zip(header, (_cell_text(v) for v in values), strict=False)))
+    except WorkbookError as exc:
+        if exc.refused:
+            message = "File '%(name)s': refused, it is too large or not a plain workbook (%(detail)s)."
+            raise UnitImportError(_t(message, name=filename, detail=str(exc))) from None
+        raise UnitImportError(
+            _t("File '%(name)s': not a readable CSV or XLSX file.", name=filename)
+        ) from None
     except DataError as exc:
-        raise UnitImportError(str(exc)) from None
+        from survey.paper import localised
+
+        raise UnitImportError(localised(str(exc)) if has_request_context() else str(exc)) from None
     return header, records
 
 
@@ -160,7 +169,7 @@ def read_unit_rows(source: str | Path | bytes, filename: str = "") -> list[UnitR
     name = filename or str(source)
     if name.lower().endswith(".xlsx"):
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        header, records = _xlsx_records(data)
+        header, records = _xlsx_records(data, Path(name).name)
         return _rows_from_records(records, header)
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else Path(source).read_text("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))

@@ -214,7 +214,7 @@ def test_unit_import_refuses_a_bomb_too(as_admin, world: World) -> None:
     files = {"file": (io.BytesIO(bomb), "units.xlsx")}
     reply = post(as_admin, "/admin/units/import", files, content_type="multipart/form-data")
     assert reply.status_code == 422
-    assert "refused" in reply.text
+    assert "Tệp &#39;units.xlsx&#39;: bị từ chối" in reply.text
 
 
 HEAD = "response_id,submitted_at,unit_code,point_code,channel,weight,S1,B1.1\n"

@@ -83,6 +83,7 @@ def test_app_uses_it_from_the_environment_setting(app, tmp_path) -> None:
             **TEST_CONFIG,
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/app.sqlite3",
+            "RATELIMIT_STRATEGY": "sliding-window-counter",
         }
     )
     from survey.extensions import limiter
