@@ -40,10 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from survey import auth, compress, database, i18n, security
+    from survey.aggregates import lookups
     from survey.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     database.configure_engine(app)
+    lookups.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)
