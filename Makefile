@@ -31,18 +31,20 @@ demo: $(VENV)/.runtime
 	@$(FLASK) sipas demo-login
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops; data stays in instance/)"
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	HOST=$(HOST) PORT=$(PORT) exec scripts/demo-serve.sh
 
 ## test: install what the tests need (apt + pip) and run the whole suite on SQLite and PostgreSQL
 test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, scale at 1M)
+## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/scale.py
 
 lint: $(VENV)/.dev

@@ -7,7 +7,10 @@ cell does not parse, the file is read again as text so the error can name the ro
 from __future__ import annotations
 
 import io
+import re
 import warnings
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,8 +20,9 @@ import pandas as pd
 from analysis.errors import DataError
 from analysis.instrument import Instrument
 from analysis.validate import FREE_TEXT, META, TAIL, defuse, normalise_frame, question_items
+from analysis.xlsx import column_letter, iter_xlsx_rows, read_xlsx, xml_safe
 
-__all__ = ["columns", "read_responses", "validate_frame", "write_responses"]
+__all__ = ["columns", "iter_response_chunks", "read_responses", "validate_frame", "write_responses"]
 
 Source = str | Path | IO[bytes] | IO[str]
 
@@ -103,14 +107,89 @@ def read_responses(source: Source, instrument: Instrument) -> pd.DataFrame:
         weights; the message names the row (header = row 1) and the column.
     """
     buf = _buffer(source)
-    if _is_xlsx(source, buf):
-        try:
-            raw = pd.read_excel(buf, dtype=object, engine="openpyxl")
-        except (ValueError, OSError, KeyError) as exc:
-            raise DataError(f"not a readable XLSX file: {exc}") from None
-    else:
-        raw = _read_csv(buf, instrument)
+    # XLSX: streamed, size-checked before parsing, no DTD (analysis.xlsx): an upload cannot bomb.
+    raw = read_xlsx(buf) if _is_xlsx(source, buf) else _read_csv(buf, instrument)
     return normalise_frame(raw, instrument)
+
+
+def iter_response_chunks(
+    source: Source, instrument: Instrument, rows: int = 5000
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Read an interchange CSV or XLSX in validated chunks: (offset, frame) pairs.
+
+    `offset` is the file position of the chunk's first response (0 = the first data row), so
+    the row of frame position `pos` is file row ``offset + pos + 2``. Memory stays bounded by
+    the chunk, whatever the file's size (150,000 responses import within a few hundred MB).
+    Each chunk is validated as :func:`read_responses` validates a file; a response_id that
+    repeats across chunks is the caller's to detect.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_responses`, the row named as in the whole file.
+    """
+    buf = _buffer(source)
+    raw_chunks = _xlsx_chunks(buf, rows) if _is_xlsx(source, buf) else _csv_chunks(buf, rows)
+    offset = 0
+    for raw in raw_chunks:
+        try:
+            frame = normalise_frame(raw, instrument)
+        except DataError as exc:
+            raise DataError(_shift_rows(str(exc), offset)) from None
+        yield offset, frame
+        offset += len(raw)
+
+
+def _shift_rows(message: str, offset: int) -> str:
+    match = re.match(r"row (\d+)", message)
+    if match is None or match.group(1) == "1" or offset == 0:
+        return message
+    return f"row {int(match.group(1)) + offset}{message[match.end() :]}"
+
+
+def _csv_chunks(buf: Path | io.BytesIO, rows: int) -> Iterator[pd.DataFrame]:
+    options: dict[str, Any] = {
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": "utf-8-sig",
+        "index_col": False,
+        "dtype": "str",
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            with pd.read_csv(buf, chunksize=rows, **options) as reader:
+                yield from reader
+    except pd.errors.EmptyDataError:
+        return
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise DataError(f"not a well-formed CSV file: {exc}") from None
+
+
+def _xlsx_chunks(buf: Path | io.BytesIO, rows: int) -> Iterator[pd.DataFrame]:
+    sheet = iter_xlsx_rows(buf)
+    first = next(sheet, None)
+    if first is None:
+        return
+    header_row, header = first
+    names = ["" if h is None else str(h).strip() for h in header]
+    width, block, expected = len(names), [], header_row + 1
+    for number, values in sheet:
+        if len(values) > width:
+            extra = next(i for i in range(width, len(values)) if values[i] is not None)
+            raise DataError(
+                f"row {number}, column {column_letter(extra + 1)}: a value in a column without a heading"
+            )
+        # Blank rows keep their place, so that rows are named right.
+        blanks = ([None] * width for _ in range(expected, number))
+        for filler in chain(blanks, [values + [None] * (width - len(values))]):
+            block.append(filler)
+            if len(block) >= rows:
+                yield pd.DataFrame(block, columns=names, dtype=object)
+                block = []
+        expected = number + 1
+    if block:
+        yield pd.DataFrame(block, columns=names, dtype=object)
 
 
 def _cells(df: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -166,6 +245,8 @@ def _write_xlsx(cells: pd.DataFrame, target: Any, instrument: Instrument) -> Non
         {c: _typed(cells[c]) if c in numeric else cells[c].astype(object) for c in cells.columns}
     )
     frame = frame.astype(object).where(cells != "", None)
+    for column in frame.columns.difference(list(numeric)):
+        frame[column] = frame[column].map(xml_safe, na_action="ignore")
     frame.to_excel(target, index=False, engine="openpyxl")
 
 

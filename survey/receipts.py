@@ -2,7 +2,7 @@
 
 A code is random and opaque; only its SHA-256 is stored with the point and an expiry. It is
 marked used in the same transaction as the response insert, with a conditional UPDATE, so of
-two concurrent submissions exactly one commits.
+two concurrent submissions exactly one commits; the mark is a flag and a date, never a time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from survey import audit
 from survey.extensions import db
 from survey.models import ReceiptCode, ServicePoint, utcnow
+from survey.periods import local_today
 from survey.validation import InputError
 
 __all__ = ["MAX_COUNT", "code_hash", "lookup", "mint", "receipt_url", "redeem"]
@@ -60,17 +61,20 @@ def lookup(code: str) -> ReceiptCode | None:
 
 
 def redeem(code: str, point: ServicePoint) -> bool:
-    """Mark the code used for this point, if it is still unused and unexpired; in the caller's transaction."""
+    """Mark the code used for this point, if it is still unused and unexpired; in the caller's transaction.
+
+    Only the flag and the local date are written: the minute of use would name the response.
+    """
     now = utcnow()
     result = db.session.execute(
         update(ReceiptCode)
         .where(
             ReceiptCode.code_hash == code_hash(code),
             ReceiptCode.point_id == point.id,
-            ReceiptCode.used_at.is_(None),
+            ReceiptCode.used.is_(False),
             ReceiptCode.expires_at > now,
         )
-        .values(used_at=now)
+        .values(used=True, used_on=local_today())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

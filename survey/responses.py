@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from survey import aggregates
+from survey.cases.intake import intake_free_text
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
+from survey.sanitize import clean_answers
 
 __all__ = ["answer_rows", "find_by_key", "store_response"]
 
@@ -56,6 +58,9 @@ def store_response(
     )
     db.session.add(response)
     db.session.flush()
+    # Control characters go first; then personal data is masked out of free text, and a comment
+    # opens a case, before any row holds it.
+    answers = intake_free_text(response, clean_answers(answers))
     rows = answer_rows(response.id, answers)
     if rows:
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per

@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from flask import has_request_context
 from flask_babel import gettext
 from sqlalchemy import select
 
+from analysis.errors import DataError
+from analysis.xlsx import iter_xlsx_rows
 from survey.extensions import db
 from survey.models import UNIT_KINDS, Unit
 
@@ -127,20 +129,39 @@ def _rows_from_records(records: Iterable[Mapping[str, Any]], header: list[str]) 
     return out
 
 
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    return value.date().isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _xlsx_records(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and records of the first sheet, read by the bounded streaming reader.
+
+    Blank rows stay as empty records so that "row N" in a message is the sheet's row N.
+    """
+    try:
+        rows = iter_xlsx_rows(io.BytesIO(data))
+        first = next(rows, None)
+        if first is None:
+            return [], []
+        header = ["" if h is None else str(h).strip() for h in first[1]]
+        records: list[dict[str, str]] = []
+        for number, values in rows:
+            records.extend({} for _ in range(number - 2 - len(records)))
+            records.append(dict(zip(header, (_cell_text(v) for v in values), strict=False)))
+    except DataError as exc:
+        raise UnitImportError(str(exc)) from None
+    return header, records
+
+
 def read_unit_rows(source: str | Path | bytes, filename: str = "") -> list[UnitRow]:
     """Parse a CSV or XLSX unit file into checked rows (dates parsed, kinds known)."""
     name = filename or str(source)
     if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        values = [
-            ["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in r]
-            for r in sheet.iter_rows(values_only=True)
-        ]
-        header = [str(h).strip() for h in values[0]] if values else []
-        return _rows_from_records([dict(zip(header, r, strict=False)) for r in values[1:]], header)
+        header, records = _xlsx_records(data)
+        return _rows_from_records(records, header)
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else Path(source).read_text("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     return _rows_from_records(reader, [h.strip() for h in reader.fieldnames or []])

@@ -10,8 +10,21 @@ from survey.extensions import db as _db
 from survey.models import Base
 
 # Words that would betray a column meant for personal data (Vietnamese and English).
-PII_WORDS = ("name", "phone", "email", "address", "ip", "cccd", "cmnd", "id_number", "identity",
-             "ethnic", "dan_toc", "birth", "dossier")
+PII_WORDS = (
+    "name",
+    "phone",
+    "email",
+    "address",
+    "ip",
+    "cccd",
+    "cmnd",
+    "id_number",
+    "identity",
+    "ethnic",
+    "dan_toc",
+    "birth",
+    "dossier",
+)
 RESPONSE_TABLES = ("response", "answer")
 
 
@@ -35,7 +48,9 @@ def test_no_response_column_holds_personal_data(db):
         for column in inspector.get_columns(table):
             parts = column["name"].lower().split("_")
             assert not any(word in parts or column["name"].lower() == word for word in PII_WORDS), (
-                table, column["name"])
+                table,
+                column["name"],
+            )
 
 
 def test_sqlite_runs_in_wal_mode(app):
@@ -60,7 +75,7 @@ def test_revision_0002_adds_accounts_audit_and_codes(db):
 def test_receipt_codes_hold_no_dossier_or_person(db):
     """A receipt code row has only the code's hash, its counter and dates: nothing about a person."""
     columns = {c["name"] for c in inspect(db.engine).get_columns("receipt_code")}
-    assert columns == {"id", "code_hash", "point_id", "created_at", "expires_at", "used_at"}
+    assert columns == {"id", "code_hash", "point_id", "created_at", "expires_at", "used", "used_on"}
 
 
 def test_downgrade_to_0001_and_back_to_head(app):

@@ -1,7 +1,7 @@
 """setup version
 
 Revision ID: 0052
-Revises: 0010
+Revises: 0030
 Create Date: 2026-12-01
 
 Each app process keeps the counters and periods it read while this version stays the same;
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0052'
-down_revision = '0010'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

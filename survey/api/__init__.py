@@ -6,7 +6,9 @@ get 401 JSON.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+import hashlib
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask import Response as FlaskResponse
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from survey import receipts
 from survey.accounts import api_key_for
 from survey.auth.access import require_role, visible_unit_ids
-from survey.extensions import csrf, db
+from survey.extensions import csrf, db, limiter
 from survey.models import ServicePoint, Unit, utcnow
 from survey.validation import InputError
 
@@ -40,7 +42,40 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), "something else")
 
 
+def _key_bucket() -> str:
+    """Rate-limit key of the presented API key (a digest: no database read before the limit)."""
+    header = request.headers.get("Authorization", "")
+    return "api-key:" + hashlib.sha256(header.encode()).hexdigest()[:24]
+
+
+def _whole(value: object, name: str, low: int, high: int) -> int:
+    """A JSON integer within bounds; anything else (1e400, "5", true, 2.5) is refused, never a 500."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name}: expected a whole number between {low} and {high}, got {_json_kind(value)}")
+    if not low <= value <= high:
+        raise InputError(f"{name}: must be between {low} and {high}")
+    return value
+
+
+def _codes_asked() -> int:
+    """How many codes the request asks for: the cost against the key's daily budget of codes."""
+    body = request.get_json(silent=True)
+    count = body.get("count", 1) if isinstance(body, dict) else 1
+    return (
+        count
+        if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= receipts.MAX_COUNT
+        else 1
+    )
+
+
+def _limit(name: str):  # type: ignore[no-untyped-def]
+    return lambda: str(current_app.config[name])
+
+
 @bp.post("/receipt-codes")
+# One-stop software mints a code per dossier: a key that mints far more is broken or stolen.
+@limiter.limit(_limit("API_LIMIT_PER_KEY"), key_func=_key_bucket)
+@limiter.limit(_limit("API_CODES_PER_KEY"), key_func=lambda: "codes-" + _key_bucket(), cost=_codes_asked)
 def receipt_codes() -> tuple[FlaskResponse, int]:
     """Mint single-use codes for a counter: {unit_code, point_code, count?, ttl_days?} → 201 codes."""
     require_api_key()
@@ -60,8 +95,10 @@ def receipt_codes() -> tuple[FlaskResponse, int]:
     if point is None:
         abort(404)
     try:
-        codes = receipts.mint(point, int(body.get("count", 1)), int(body.get("ttl_days", 30)))
-    except (InputError, ValueError, TypeError) as exc:
+        count = _whole(body.get("count", 1), "count", 1, receipts.MAX_COUNT)
+        ttl_days = _whole(body.get("ttl_days", 30), "ttl_days", 1, receipts.MAX_TTL_DAYS)
+        codes = receipts.mint(point, count, ttl_days)
+    except InputError as exc:
         db.session.rollback()
         return jsonify(error="invalid", message=str(exc), status=422), 422
     db.session.commit()

@@ -15,11 +15,12 @@ from survey.extensions import db, login_manager
 if TYPE_CHECKING:
     from survey.models import User
 
-__all__ = ["bind_session", "bp", "init_app"]
+__all__ = ["bind_session", "bp", "end_sessions", "init_app"]
 
 bp = Blueprint("auth", __name__)
 
 SESSION_KEY = "_password_mark"
+VERSION_KEY = "_session_version"
 
 
 def _password_mark(user: User) -> str:
@@ -32,6 +33,16 @@ def _password_mark(user: User) -> str:
 def bind_session(user: User) -> None:
     """Tie the current session to the user's password, so a password change ends the other sessions."""
     session[SESSION_KEY] = _password_mark(user)
+    session[VERSION_KEY] = user.session_version or 0
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session of the account on the server (the caller commits).
+
+    A session cookie is signed, not stored: without this, a cookie copied before logout (a
+    shared computer, a stolen backup) would keep working until it expires.
+    """
+    user.session_version = (user.session_version or 0) + 1
 
 
 def _load_user(user_id: str):  # type: ignore[no-untyped-def]
@@ -43,6 +54,9 @@ def _load_user(user_id: str):  # type: ignore[no-untyped-def]
         return None
     # So does every session opened before the password last changed (a leaked or shared one).
     if not hmac.compare_digest(session.get(SESSION_KEY, ""), _password_mark(user)):
+        return None
+    # And every session of the account once it logged out anywhere.
+    if session.get(VERSION_KEY) != (user.session_version or 0):
         return None
     return user
 

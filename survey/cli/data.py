@@ -39,7 +39,12 @@ def tokens(unit_code: str | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file (.csv or .xlsx).",
 )
-def export_responses(period_code: str | None, out: Path) -> None:
+@click.option(
+    "--with-device-hash",
+    is_flag=True,
+    help="Keep the per-phone hash column (left empty by default; recorded in the audit log).",
+)
+def export_responses(period_code: str | None, out: Path, with_device_hash: bool) -> None:
     """Write responses in the interchange format (SPEC 3.5), streamed chunk by chunk."""
     from survey.bridge import iter_frames
     from survey.export import write_stream
@@ -52,9 +57,20 @@ def export_responses(period_code: str | None, out: Path) -> None:
             fail(f"--period: unknown period code '{period_code}'")
     if out.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--out: '{out}' must end in .csv or .xlsx")
-    frames = iter_frames(period_id=period.id if period else None)
+    from survey.privacy import export_frame
+
+    scope = period_code or "all"
+    chunks = iter_frames(period_id=period.id if period else None)
+    frames = (export_frame(frame, with_device_hash=False) for frame in chunks)
     with atomic_output(out) as tmp:
-        count = write_stream(frames, tmp, instrument(), out.suffix.lower().lstrip("."))
+        count = write_stream(
+            chunks if with_device_hash else frames, tmp, instrument(), out.suffix.lower().lstrip(".")
+        )
+    if with_device_hash:  # asked for: one audit entry for the whole file
+        from survey import audit
+
+        audit.record("responses.export_device_hash", "response", "", after={"scope": scope, "rows": count})
+    db.session.commit()
     click.echo(f"{count} responses written to {out}")
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.models.base import Base, utcnow
@@ -17,6 +17,8 @@ class ReceiptCode(Base):
     """An opaque code printed on a receipt: opens the survey of its point once.
 
     Only a hash of the code is kept, with its point and expiry: no dossier number, no person.
+    Its use is kept as a flag and a local date, never a time: whoever minted a code for a
+    dossier must not find the response it opened by matching the moment it was used.
     """
 
     __tablename__ = "receipt_code"
@@ -26,7 +28,8 @@ class ReceiptCode(Base):
     point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    used_on: Mapped[date | None] = mapped_column(Date)
 
     point: Mapped[ServicePoint] = relationship()
 

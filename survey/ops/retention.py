@@ -2,8 +2,9 @@
 
 Each kind of data has a period (settings.RETENTION); `sipas retention` erases what is older,
 and `--dry-run` counts it without changing anything. What is erased never enters an index:
-a device hash only serves the burst flag, so the flag it gave is stored on the response before
-the hash goes, and the indices are the same before and after. Every run is in the audit log.
+a device hash only serves the burst flag, so the flag it gave becomes a given flag of the
+response before the hash goes, and the indices are the same before and after, now and after
+any recomputation of the flags. Every run is in the audit log.
 """
 
 from __future__ import annotations
@@ -12,22 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
-import pandas as pd
 from flask import Flask
 from sqlalchemy import bindparam, func, select, update
 
-from analysis.answers import Answers
-from analysis.quality import flags_with_answers
+from analysis.quality import FLAGS
 from survey import audit
+from survey.aggregates import settle
 from survey.extensions import db
-from survey.models import Response, ServicePoint, Unit, utcnow
+from survey.models import Response, utcnow
 from survey.ops import archive, settings
 
 __all__ = ["Due", "apply", "plan"]
 
 # A burst spans minutes; the flags of responses this close after the cutoff may depend on the
-# responses whose hashes go, so they are stored too (computed from a window twice as wide).
+# responses whose hashes go, so they are kept too.
 FREEZE_MARGIN = timedelta(days=1)
 
 
@@ -72,43 +71,30 @@ def _device_hashes(app: Flask, now: datetime) -> Due:
     return Due("device_hash", int(count or 0), cutoff, f"{setting}={days}", action)
 
 
-def _no_answers(n: int) -> Answers:
-    """No rating answers: only the flags that need none (the burst flag) are computed."""
-    empty = np.zeros((0, 128), dtype=bool)
-    return Answers((), np.zeros((n, 0), dtype=np.int8), empty, empty)
+def _with_burst(flags: str) -> str:
+    names = {f for f in flags.split(";") if f} | {"burst"}
+    return ";".join(sorted(names, key=lambda f: (FLAGS.index(f) if f in FLAGS else len(FLAGS), f)))
 
 
 def _freeze_bursts(cutoff: datetime) -> int:
-    """Store the burst flag of every response it depends on the hashes that go; returns how many."""
+    """Make the burst flags near the cutoff given flags; returns how many rows changed.
+
+    The stored flags are first brought up to date (computed while the hashes still exist); a
+    later recomputation (a new answer that day, new quality rules) joins the given flags with
+    what it finds, so a burst it can no longer see stays flagged.
+    """
+    settle()
     rows = db.session.execute(
-        select(
-            Response.id,
-            Response.submitted_at,
-            Unit.code,
-            ServicePoint.code,
-            Response.device_hash,
-            Response.flags,
+        select(Response.id, Response.flags_given).where(
+            Response.submitted_at < cutoff + FREEZE_MARGIN, Response.flags.contains("burst")
         )
-        .join(Unit, Response.unit_id == Unit.id)
-        .outerjoin(ServicePoint, Response.point_id == ServicePoint.id)
-        .where(_hashed_before(cutoff + 2 * FREEZE_MARGIN))
     ).all()
-    frame = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["id", "submitted_at", "unit_code", "point_code", "device_hash", "flags"],
-    )
-    if frame.empty:
-        return 0
-    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
-    flags = flags_with_answers(frame, _no_answers(len(frame)))
-    frame["flags"] = frame["flags"].fillna("")
-    changed = frame[(flags != frame["flags"]) & (frame["submitted_at"] < cutoff + FREEZE_MARGIN)]
-    if len(changed):
-        db.session.execute(
-            update(Response.__table__).where(Response.__table__.c.id == bindparam("rid")),
-            [{"rid": int(rid), "flags": flags[pos]} for pos, rid in changed["id"].items()],
-        )
-    return len(changed)
+    frozen = [{"rid": rid, "flags_given": _with_burst(given or "")} for rid, given in rows]
+    frozen = [row for row, (_rid, given) in zip(frozen, rows, strict=True) if row["flags_given"] != given]
+    if frozen:
+        table = Response.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("rid")), frozen)
+    return len(frozen)
 
 
 def _erase_device_hashes(app: Flask, due: Due, actor: str) -> None:

@@ -35,13 +35,19 @@ def _device_id() -> str | None:
     return device
 
 
-def device_hash() -> str | None:
-    """HMAC of the device id with the app secret (32 hex chars), or None without a cookie."""
+def device_hash(period_id: int | None = None) -> str | None:
+    """HMAC of the device id and the survey period with the app secret (32 hex chars).
+
+    The period is part of the message, so one phone's answers link within a period (enough to
+    flag a burst) but not across periods: a phone is not followed for a year. None without a
+    valid cookie.
+    """
     device = _device_id()
     if device is None:
         return None
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()[:32]
+    message = f"period:{period_id if period_id is not None else '-'}:{device}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def ensure_cookie(response: Response) -> Response:

@@ -41,7 +41,7 @@ def receipt(code: str) -> WerkzeugResponse | tuple[str, int]:
     record = lookup(code)
     if record is None or not record.point.active:
         abort(404)
-    if record.used_at is not None:
+    if record.used:
         return _answered(200)
     if record.expires_at <= utcnow():
         return _expired()
@@ -58,7 +58,7 @@ def used_code_page(point: ServicePoint) -> tuple[str, int] | None:
     """The 'đã trả lời' page when this browser carries a receipt code already used, else None."""
     code = request.cookies.get(COOKIE)
     record = lookup(code) if code else None
-    if record is not None and record.point_id == point.id and record.used_at is not None:
+    if record is not None and record.point_id == point.id and record.used:
         return _answered(200)
     return None
 
@@ -73,7 +73,7 @@ def redeem_pending(point: ServicePoint) -> bool:
     if not code or redeem(code, point):
         return True
     record = lookup(code)
-    return record is None or record.used_at is None
+    return record is None or not record.used
 
 
 def refused(point: ServicePoint) -> WerkzeugResponse:

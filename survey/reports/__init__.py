@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from survey.extensions import db
 from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint, Unit
+from survey.privacy import export_frame
 from survey.reports.chart import trend_chart
 from survey.reports.indices import cached
 from survey.reports.page import chosen_period, indices_context, periods_context
@@ -135,8 +136,15 @@ def export(code: str) -> Response:
     # Scope first: a viewer must get 404 for another unit (SPEC 3.7), 403 only for their own.
     unit = load_unit_or_404(code)
     require_role("admin", "analyst")
+    # The per-phone hash only for an admin who asks for it (audited): survey/privacy.py.
+    with_hash = request.args.get("device_hash") == "1" and current_user.role == "admin"
+    frame = export_frame(
+        responses_frame(unit_ids=family_ids({unit.id})), with_device_hash=with_hash, scope=unit.code
+    )
+    if with_hash:
+        db.session.commit()
     buf = io.StringIO()
-    write_responses(responses_frame(unit_ids=family_ids({unit.id})), buf, instrument())
+    write_responses(frame, buf, instrument())
     return Response(
         buf.getvalue(),
         mimetype="text/csv",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ ISSUER = ("Ủy ban nhân dân tỉnh Lai Châu", "Sở Nội vụ")
 
 def issuer() -> tuple[str, str]:
     """The issuing body printed on top of a summary: SIPAS_REPORT_ISSUER = "parent|body"."""
-    text = current_app.config.get("SIPAS_REPORT_ISSUER") or ""
+    text = current_app.config.get("SIPAS_REPORT_ISSUER") or os.environ.get("SIPAS_REPORT_ISSUER", "")
     parent, _sep, body = str(text).partition("|")
     return (parent.strip(), body.strip()) if parent.strip() and body.strip() else ISSUER
 

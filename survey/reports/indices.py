@@ -27,8 +27,16 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import Difference, Estimate, GroupResult, IndexResult, compute_indices, difference
-from analysis.results import z_value
+from analysis import (
+    Difference,
+    Estimate,
+    GroupResult,
+    IndexResult,
+    compare_domains,
+    compute_indices,
+    counter_design,
+    period_mask,
+)
 from analysis.serialise import estimate_dict
 from survey.aggregates import data_version
 from survey.auth.access import family_ids
@@ -78,6 +86,7 @@ def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame |
         by=list(BY[by]) if by else None,
         weight="weight",
         importance_from=importance_from,
+        **counter_design(),  # counters as strata: a unit's numbers come from its own counters
     )
 
 
@@ -106,31 +115,29 @@ def compare_ranges(
 ) -> dict[str, RangeComparison]:
     """Criteria (item or element codes) over two date ranges of one frame (ends included).
 
-    The two ranges hold different responses. They are computed as two groups of one run, each
-    group its own stratum, and :func:`analysis.difference` gives the change with the SE of two
-    independent estimates; each side equals the analysis run on that range alone.
+    The two ranges are two domains of the frame's design (counters as strata), compared by
+    :func:`analysis.compare_domains` with the joint linearisation (R ``svyby`` + ``svycontrast``):
+    each side equals the analysis run on that range alone, and the change has its t interval on
+    the design's degrees of freedom.
     """
-    day = frame["submitted_at"].dt.date
-    side = pd.Series(pd.NA, index=frame.index, dtype="string")
-    side[(day >= before[0]) & (day <= before[1])] = "before"
-    side[(day >= after[0]) & (day <= after[1])] = "after"
-    chosen = frame.assign(range=side).loc[side.notna()]
-    result = compute_indices(chosen, instrument(), by=["range"], weight="weight")
-    groups = {g.key["range"]: g for g in result.groups[1:]}
+    codes = list(codes)
+    after_mask = period_mask(frame, *after)
+    before_mask = period_mask(frame, *before) & ~after_mask
+    strata = counter_design()["strata"]
+    found = compare_domains(
+        frame, instrument(), after_mask, before_mask, estimates=codes, weight="weight", strata=strata
+    )
     out = {}
     for code in codes:
-        sides = [_estimate_of(groups.get(name), code) for name in ("before", "after")]
-        out[code] = RangeComparison(code, sides[0], sides[1], difference(sides[1], sides[0]))
+        c = found[code]
+        change = Difference(c.diff, c.se, c.t, c.p_value, c.df, c.ci_low, c.ci_high, c.flags)
+        out[code] = RangeComparison(code, c.b, c.a, change)
     return out
 
 
 def comparison_dict(comparison: RangeComparison, confidence: float = 0.95) -> dict[str, Any]:
     """A comparison as JSON: both sides (SPEC 3.6 estimates) and the change with its interval."""
     change = comparison.change
-    low = high = None
-    if change.diff_pp is not None and change.se:
-        half = z_value(confidence) * change.se
-        low, high = change.diff_pp - half, change.diff_pp + half
     return {
         "code": comparison.code,
         "before": estimate_dict(comparison.before),
@@ -138,9 +145,11 @@ def comparison_dict(comparison: RangeComparison, confidence: float = 0.95) -> di
         "change": {
             "diff_pp": change.diff_pp,
             "se": change.se,
-            "ci_low": low,
-            "ci_high": high,
+            "df": change.df,
+            "ci_low": change.ci_low,
+            "ci_high": change.ci_high,
             "p_value": change.p_value,
+            "flags": list(change.flags),
         },
     }
 

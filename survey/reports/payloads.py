@@ -7,7 +7,7 @@ see other units' figures.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -16,13 +16,12 @@ from sqlalchemy import func, or_, select
 from analysis import to_json_dict
 from survey.auth.access import family_ids
 from survey.extensions import db
-from survey.models import Period, Response, ServicePoint, Unit, utcnow
-from survey.periods import LOCAL_TZ, local_today
+from survey.models import Period, ResponseDay, ServicePoint, Unit, utcnow
+from survey.periods import local_today
 from survey.reports import indices
 
-__all__ = ["COMMENTS_SHOWN", "SILENT_DAYS", "WEEKS_SHOWN", "province_report", "silent_points", "unit_report"]
+__all__ = ["SILENT_DAYS", "WEEKS_SHOWN", "province_report", "silent_points", "unit_report"]
 
-COMMENTS_SHOWN = 50  # the newest comments on the page; the total is shown next to them
 WEEKS_SHOWN = 8  # response counts per counter and week, newest week last
 SILENT_DAYS = 7  # a counter without a response for this long is listed as silent
 _TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "elements", "items", "flags")
@@ -81,9 +80,8 @@ def _unit_payload(unit: Unit, period: Period | None, family: set[int], peers: li
         "month": _trend(frame, "month"),
         "quarter": _trend(frame, "quarter"),
         "rank": _peer_rank(unit, period, peers),
-        "comments": _comments(frame),
         "counters": to_json_dict(counters)["groups"][1:],
-        "weeks": _weekly(frame, family, period),
+        "weeks": _weekly(family, period),
         "as_of": _as_of(frame),
         "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
@@ -95,23 +93,9 @@ def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
 
 
-def _comments(frame: pd.DataFrame) -> dict[str, Any]:
-    """The newest citizens' comments (C1), as plain text: the template escapes them."""
-    text = frame["comment"].astype("string").str.strip()
-    chosen = frame.loc[text.fillna("").ne(""), ["submitted_at", "comment"]]
-    # The bridge orders by submission time then id, so reversing gives the newest first.
-    newest = chosen.iloc[::-1].head(COMMENTS_SHOWN)
-    return {
-        "total": len(chosen),
-        "latest": [
-            {"at": at.strftime("%Y-%m-%d %H:%M"), "text": str(comment).strip()}
-            for at, comment in newest.itertuples(index=False)
-        ],
-    }
-
-
-def _weekly(frame: pd.DataFrame, family: set[int], period: Period | None) -> dict[str, Any]:
-    """Responses per counter and week (Monday to Sunday) for the last weeks of the period.
+def _weekly(family: set[int], period: Period | None) -> dict[str, Any]:
+    """Responses per counter and week (Monday to Sunday) for the last weeks of the period, from
+    the per-day counts the write path keeps (no scan of the responses).
 
     Every active counter of the units is listed, with zeros: a silent counter (a broken QR
     poster, a counter that stopped asking) shows up as a row of zeros.
@@ -120,20 +104,26 @@ def _weekly(frame: pd.DataFrame, family: set[int], period: Period | None) -> dic
     monday = last - timedelta(days=last.weekday())
     weeks = [monday - timedelta(weeks=k) for k in range(WEEKS_SHOWN - 1, -1, -1)]
     points = db.session.execute(
-        select(Unit.code, ServicePoint.code, ServicePoint.name)
+        select(ServicePoint.id, Unit.code, ServicePoint.code, ServicePoint.name)
         .join(ServicePoint.unit)
         .where(ServicePoint.unit_id.in_(family), ServicePoint.active.is_(True))
         .order_by(Unit.code, ServicePoint.code)
     ).all()
-    day = frame["submitted_at"].dt.date
-    week_of = day.map(lambda d: d - timedelta(days=d.weekday()))
-    counts = pd.crosstab([frame["unit_code"], frame["point_code"]], week_of) if len(frame) else None
-    rows = []
-    for unit_code, point_code, name in points:
-        key = (unit_code, point_code)
-        known = counts is not None and key in counts.index
-        per_week = [int(counts.loc[key, w]) if known and w in counts.columns else 0 for w in weeks]
-        rows.append({"unit_code": unit_code, "point_code": point_code, "name": name, "counts": per_week})
+    query = (
+        select(ResponseDay.point_key, ResponseDay.day, func.sum(ResponseDay.responses))
+        .where(ResponseDay.unit_id.in_(family), ResponseDay.day >= weeks[0], ResponseDay.day <= last)
+        .group_by(ResponseDay.point_key, ResponseDay.day)
+    )
+    if period is not None:
+        query = query.where(ResponseDay.period_key == period.id)
+    counts: dict[tuple[int, date], int] = {}
+    for point_id, day, n in db.session.execute(query):
+        week = day - timedelta(days=day.weekday())
+        counts[(point_id, week)] = counts.get((point_id, week), 0) + int(n or 0)
+    rows = [
+        {"unit_code": uc, "point_code": pc, "name": name, "counts": [counts.get((pid, w), 0) for w in weeks]}
+        for pid, uc, pc, name in points
+    ]
     return {"weeks": [w.isoformat() for w in weeks], "rows": rows}
 
 
@@ -159,32 +149,27 @@ def _peer_rank(unit: Unit, period: Period | None, peers: list[Unit]) -> dict[str
 def silent_points(since_days: int = SILENT_DAYS) -> list[dict[str, Any]]:
     """Active counters of current units with no response in the last ``since_days`` days.
 
-    One grouped query (the newest response per counter), not a scan of the responses.
+    One grouped query over the per-day counts (the newest day with a response per counter).
     """
-    start = datetime.combine(local_today() - timedelta(days=since_days - 1), time(0), LOCAL_TZ)
-    limit = start.astimezone(UTC).replace(tzinfo=None)  # responses store naive UTC times
+    first = local_today() - timedelta(days=since_days - 1)
     newest = (
-        select(Response.point_id, func.max(Response.submitted_at).label("last"))
-        .group_by(Response.point_id)
+        select(ResponseDay.point_key, func.max(ResponseDay.day).label("last"))
+        .where(ResponseDay.responses > 0)
+        .group_by(ResponseDay.point_key)
         .subquery()
     )
     query = _current(
         select(Unit.code, Unit.name, ServicePoint.code, ServicePoint.name, newest.c.last)
         .join(ServicePoint.unit)
-        .outerjoin(newest, newest.c.point_id == ServicePoint.id)
+        .outerjoin(newest, newest.c.point_key == ServicePoint.id)
         .where(ServicePoint.active.is_(True))
         .order_by(Unit.name, ServicePoint.code)
     )
-    rows = db.session.execute(query)
     return [
-        {"unit_code": uc, "unit": un, "point_code": pc, "point": pn, "last": last and _local_day(last)}
-        for uc, un, pc, pn, last in rows
-        if last is None or last < limit
+        {"unit_code": uc, "unit": un, "point_code": pc, "point": pn, "last": last and last.isoformat()}
+        for uc, un, pc, pn, last in db.session.execute(query)
+        if last is None or last < first
     ]
-
-
-def _local_day(utc: datetime) -> str:
-    return utc.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date().isoformat()
 
 
 def province_report(period: Period | None) -> dict[str, Any]:

@@ -70,12 +70,12 @@ GOOD_ROW = "p-0,2026-03-02T09:00:00,03408,Q01,paper,,2,4,,,,\n"
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("p-9,2026-03-02T09:00:00,03408,Q01,paper,,2,7,,,,\n", "row 3, column B1.1"),
+        ("p-9,2026-03-02T09:00:00,03408,Q01,paper,,2,7,,,,\n", "dòng 3, cột B1.1"),
         ("p-9,2026-03-02T09:00:00,NOPE,,paper,,2,4,,,,\n", "dòng 3, cột unit_code: không có đơn vị 'NOPE'"),
         ("p-9,2026-03-02T09:00:00,03408,Q7,paper,,2,4,,,,\n", "dòng 3, cột point_code"),
-        ("p-9,2026-03-02T09:00:00,03408,,letter,,2,4,,,,\n", "row 3, column channel"),
-        ("p-9,yesterday,03408,,paper,,2,4,,,,\n", "row 3, column submitted_at"),
-        (GOOD_ROW, "row 3, column response_id"),
+        ("p-9,2026-03-02T09:00:00,03408,,letter,,2,4,,,,\n", "dòng 3, cột channel"),
+        ("p-9,yesterday,03408,,paper,,2,4,,,,\n", "dòng 3, cột submitted_at"),
+        (GOOD_ROW, "dòng 3, cột response_id"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_imported(

@@ -60,6 +60,24 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[New
         yield make
 
 
+def empty(url: str) -> str:
+    """Make a database empty again (every table, sequence and function gone) and return its URL.
+
+    Cheaper than a new database: PostgreSQL checkpoints on every DROP DATABASE, which on a busy
+    shared server takes seconds.
+    """
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        return url
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")  # a connection left open fails the test, never hangs it
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
 def app_for(url: str, **config: object) -> Flask:
     """The app on a given database (not migrated)."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})

@@ -14,17 +14,21 @@ from sqlalchemy import func, inspect, select, text
 from survey.extensions import db
 from survey.models import AuditArchive, AuditLog, Base, Response
 from survey.ops import archive
-from tests.deploy.conftest import KINDS, NewDatabase, app_for, databases, dispose
+from tests.deploy.conftest import KINDS, app_for, databases, dispose, empty
 from tests.deploy.previous_schema import fixture, load_previous_schema
 
 
 @dataclass
 class Source:
-    """A database with a province's data at the newest migration, and a maker of empty ones."""
+    """A database with a province's data at the newest migration, and two spare databases."""
 
     app: Flask
-    new_database: NewDatabase
+    spares: list[str]
     folder: Path
+
+    def spare(self, n: int = 0) -> str:
+        """Spare database number n, emptied."""
+        return empty(self.spares[n])
 
 
 def _cli(app: Flask, *args: str):  # type: ignore[no-untyped-def]
@@ -42,7 +46,7 @@ def source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with app.app_context():
             first_logins = db.session.scalar(select(AuditLog.at).where(AuditLog.action == "login.success"))
             assert archive.archive_entries(first_logins, folder / "archive", "test") is not None
-        yield Source(app, new_database, folder)
+        yield Source(app, [new_database(), new_database()], folder)
         dispose(app)
 
 
@@ -66,7 +70,7 @@ def test_backup_and_restore_bring_back_every_row_of_every_table(source):
     out = source.folder / "sipas.backup"
     made = _cli(source.app, "backup", "--out", str(out))
     assert made.exit_code == 0, made.output
-    target = app_for(source.new_database())
+    target = app_for(source.spare())
     restored = _cli(target, "restore", str(out))
     assert restored.exit_code == 0, restored.output
     assert _cli(target, "init").exit_code == 0
@@ -81,7 +85,7 @@ def test_a_restored_database_takes_new_rows(source):
     """After a restore the id sequences continue: new audit entries and responses get new ids."""
     out = source.folder / "sequences.backup"
     assert _cli(source.app, "backup", "--out", str(out)).exit_code == 0
-    target = app_for(source.new_database())
+    target = app_for(source.spare())
     assert _cli(target, "restore", str(out)).exit_code == 0
     with target.app_context():
         from survey import audit
@@ -110,11 +114,12 @@ def test_restore_refuses_a_database_that_holds_data(source):
 
 def test_an_old_backup_is_restored_and_upgraded_by_init(source):
     """A backup made at revision 0004 restores as 0004; `sipas init` then brings it to the newest schema."""
-    old = app_for(source.new_database())
+    old = app_for(source.spare(1))
     load_previous_schema(old)
     out = source.folder / "last-year.backup"
     assert _cli(old, "backup", "--out", str(out)).exit_code == 0
-    target = app_for(source.new_database())
+    dispose(old)
+    target = app_for(source.spare(0))
     result = _cli(target, "restore", str(out))
     assert result.exit_code == 0 and "(migration 0004)" in result.output
     assert _cli(target, "init").exit_code == 0
@@ -124,7 +129,6 @@ def test_an_old_backup_is_restored_and_upgraded_by_init(source):
         assert db.session.scalar(select(func.count()).select_from(Response)) == len(
             fixture()["response"]["rows"]
         )
-    dispose(old)
     dispose(target)
 
 
@@ -164,7 +168,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(source, tmp_path):
     """A random file, or a backup of the other kind of database: one clear line, nothing restored."""
     junk = tmp_path / "notes.txt"
     junk.write_text("not a backup")
-    target = app_for(source.new_database())
+    target = app_for(source.spare())
     result = _cli(target, "restore", str(junk))
     assert result.exit_code == 1 and "not a backup made by `sipas backup`" in result.output
     other = tmp_path / "other.backup"
@@ -173,3 +177,14 @@ def test_restore_refuses_a_file_that_is_not_a_backup(source, tmp_path):
     assert result.exit_code == 1 and "backup cannot be restored into the" in result.output
     assert _cli(target, "restore", str(junk)).exit_code == 1
     dispose(target)
+
+
+def test_retention_waits_for_the_upgrade_of_a_restored_database(source):
+    """On a database not yet upgraded (a restored old backup), retention asks for `sipas init` first."""
+    old = app_for(source.spare(1))
+    load_previous_schema(old)
+    result = _cli(old, "retention")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the database is at migration 0004, not the newest (")
+    assert result.output.endswith("): run `sipas init` first\n")
+    dispose(old)

@@ -178,3 +178,38 @@ def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, 
     assert len(own["priorities"]) == 5 and ranked(own) == ranked(province)
     assert numbers(own) == pytest.approx(numbers(province), rel=1e-12)
     assert {p["importance_from"] for p in own["priorities"]} == {"reference"}
+
+
+def test_criterion_trend_equals_sipas_compute_by_month(
+    as_viewer, runner, answer: Answer, world: World
+) -> None:
+    """The page behind an improve-first link shows the criterion per month as `sipas compute
+    --unit --by month` computes it; an unknown criterion is 404."""
+    answer(world.point, 45)
+    args = ["sipas", "compute", "--unit", "03408", "--by", "month", "--period", "2026", "--format", "json"]
+    groups = json.loads(runner.invoke(args=args).output)["groups"][1:]
+    page = as_viewer.get("/reports/03408/trend/B1.2?period=2026").text
+    shown = [float(v) for v in ROW_VALUES.findall(page.split("<tbody>", 1)[1])]
+    expected = [
+        x
+        for g in groups
+        for x in (g["items"]["B1.2"]["value"], g["items"]["B1.2"]["ci_low"], g["items"]["B1.2"]["ci_high"])
+    ]
+    assert len(groups) >= 1 and shown == pytest.approx(expected, rel=1e-12)
+    assert as_viewer.get("/reports/03408/trend/Z9").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("estimate", "words"),
+    [
+        ({"ci_low": 82.0, "ci_high": 90.0}, "higher"),
+        ({"ci_low": 70.0, "ci_high": 81.0}, "lower"),
+        ({"ci_low": 80.0, "ci_high": 83.0}, "unsure"),
+        ({"ci_low": None, "ci_high": None}, "unsure"),
+    ],
+)
+def test_verdict_needs_the_whole_interval_on_one_side(estimate: dict, words: str) -> None:  # type: ignore[type-arg]
+    """'Higher' or 'lower' than 81.51 only when the whole interval is on that side."""
+    from survey.reports.present import verdict
+
+    assert verdict(estimate, 81.51) == words
