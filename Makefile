@@ -38,7 +38,7 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, import memory, database-outage soak)
+## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
@@ -46,6 +46,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/scale.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

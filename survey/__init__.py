@@ -40,11 +40,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from survey import auth, cases, compress, database, i18n, logs, ratelimit, security  # noqa: F401 (ratelimit: sqlite://)
+    from survey.aggregates import lookups
     from survey.extensions import csrf, db, limiter, migrate
 
     database.engine_options(app)
     db.init_app(app)
     database.configure_engine(app)
+    lookups.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     # The singleton keeps the first app's strategy otherwise; each app (and test) names its own.
     limiter._strategy = None  # noqa: SLF001

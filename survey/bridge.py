@@ -116,10 +116,14 @@ def _meta(where: Where, flags: ColumnElement[str]) -> pd.DataFrame:
         .order_by(Response.submitted_at, Response.id)
     )
     meta = pd.DataFrame(_rows(query), columns=META).set_index("id")
-    meta["submitted_at"] = (
-        pd.to_datetime(meta["submitted_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ.key)
-    )
+    meta["submitted_at"] = _timestamps(meta["submitted_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ.key)
     return meta
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    """Stored timestamps as naive UTC datetimes; SQLite hands them over as ISO text, with or
+    without fractions of a second."""
+    return pd.to_datetime(values, format="ISO8601")
 
 
 def _frame(meta: pd.DataFrame) -> pd.DataFrame:
@@ -215,7 +219,7 @@ def flag_frame(unit_id: int, start: datetime, end: datetime) -> tuple[pd.DataFra
     if meta.empty:
         return meta, keys
     keys = keys.reindex(meta.index)
-    keys["submitted_at"] = pd.to_datetime(keys["submitted_at"])
+    keys["submitted_at"] = _timestamps(keys["submitted_at"])
     return _frame(meta), keys
 
 

@@ -13,6 +13,11 @@ from flask import Flask, Response, request
 __all__ = ["init_app"]
 
 MIN_SIZE = 500
+# Measured on the survey's step 2 (21.9 KB of HTML, every question): level 6 gives 4,317 bytes
+# in 182 µs, level 4 gives 4,410 bytes in 108 µs, level 3 4,622 bytes in 68 µs, level 9 saves
+# 26 bytes more for 274 µs. Level 4: 2 % more bytes than 6 (about 10 ms on a 3G link) for 40 %
+# less CPU on every page of every cycle.
+LEVEL = 4
 TYPES = ("text/html", "application/json", "text/css", "text/csv", "image/svg+xml")
 
 
@@ -28,7 +33,7 @@ def _compress(response: Response) -> Response:
     data = response.get_data()
     if len(data) < MIN_SIZE:
         return response
-    response.set_data(gzip.compress(data, compresslevel=6))
+    response.set_data(gzip.compress(data, compresslevel=LEVEL))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.models.base import Base
 
-__all__ = ["DataVersion", "ResponseDay", "RotationCount"]
+__all__ = ["DataVersion", "ResponseDay", "RotationCount", "SetupVersion"]
 
 
 class DataVersion(Base):
@@ -74,3 +74,17 @@ class ResponseDay(Base):
     # Stored responses of the key: the officials' count tables add these up.
     responses: Mapped[int] = mapped_column(Integer, default=0)
     folded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SetupVersion(Base):
+    """One counter raised by every change to units, counters or periods (row id 1).
+
+    Each app process keeps the counters and periods it looked up while this number stays
+    the same; reading it is one primary-key lookup per request, so a rotated or revoked code
+    or a closed period is seen by every server at the next request.
+    """
+
+    __tablename__ = "setup_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

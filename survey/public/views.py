@@ -9,17 +9,16 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey.aggregates import lookups
 from survey.extensions import csrf, db, limiter
 from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.models import Period, ServicePoint
-from survey.periods import local_today, open_period
+from survey.periods import local_today
 from survey.public import bp, formload, receipts
 from survey.public.device import device_hash, device_key, ensure_cookie, no_device
 from survey.public.navigation import navigate
@@ -33,9 +32,7 @@ bp.after_request(ensure_cookie)
 
 def load_point(token: str) -> ServicePoint:
     """The active service point of a QR token, or the Vietnamese 404 page."""
-    point = db.session.scalars(
-        select(ServicePoint).options(joinedload(ServicePoint.unit)).where(ServicePoint.token == token)
-    ).first()
+    point = lookups.point_by_token(token)  # kept per process while the setup is unchanged
     if point is None:
         abort(replaced_token_page(token) or 404)
     if not point.active:
@@ -64,7 +61,7 @@ def replaced_token_page(token: str) -> WerkzeugResponse | None:
 
 def load_open_period() -> Period:
     """The open survey period, or the 410 page when the survey is closed."""
-    period = open_period(local_today())
+    period = lookups.open_period_on(local_today())
     if period is None:
         abort(410)
     return period
