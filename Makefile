@@ -38,11 +38,13 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page)
+## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, import memory, database-outage soak)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/soak.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -8,6 +8,12 @@ worker and thread counts.
 """
 
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from survey.logs import GUNICORN_LOGGING  # noqa: E402
 
 bind = os.environ.get("SIPAS_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("SIPAS_WORKERS", "2"))
@@ -19,25 +25,6 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("SIPAS_LOG_LEVEL", "info")
 
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "survey.logs.Redact"}},
-    "formatters": {"plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {
-        "null": {"class": "logging.NullHandler"},
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-            "formatter": "plain",
-            "filters": ["redact"],
-        }
-    },
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        # gunicorn writes access lines whenever a logging config exists: send them nowhere.
-        "gunicorn.access": {"level": "CRITICAL", "handlers": ["null"], "propagate": False},
-        "sipas.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-    },
-    "root": {"level": "WARNING", "handlers": ["stderr"]},
-}
+# Gunicorn's error lines pass through survey.logs.Redact; its access lines go nowhere (gunicorn
+# writes them whenever a logging config exists); the app's own line names the route pattern.
+logconfig_dict = GUNICORN_LOGGING

@@ -38,10 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compute", help="compute the indices of an interchange CSV/XLSX")
     p.add_argument("responses")
     p.add_argument("--instrument", default="sipas-2025", help="instrument id or TOML path")
-    p.add_argument("--by", help="grouping column(s), comma-separated; month and quarter are derived")
+    p.add_argument("--by", help="domain column(s), comma-separated; day, month and quarter are derived")
     p.add_argument("--weight")
     p.add_argument("--cluster")
-    p.add_argument("--strata")
+    p.add_argument("--strata", help="stratum column(s), comma-separated (the app: unit_code,point_code)")
     p.add_argument("--baseline", type=float, default=BASELINE)
     p.add_argument("--confidence", type=float, default=0.95)
     p.add_argument("--format", choices=("json", "csv", "table"), default="json")
@@ -61,7 +61,7 @@ def _render(args: argparse.Namespace) -> str:
         by=args.by.split(",") if args.by else None,
         weight=args.weight,
         cluster=args.cluster,
-        strata=args.strata,
+        strata=args.strata.split(",") if args.strata else None,
         confidence=args.confidence,
         baseline=args.baseline,
         include_flagged=args.include_flagged,

@@ -1,12 +1,11 @@
-"""'Improve first' (METHOD §4): score ``(100 − S_q) × importance_q`` per item and group.
+"""Importance of a criterion: Spearman's rho with the outcome ``B0`` (METHOD §4), from tables.
 
-Importance is the Spearman correlation of the item with the outcome ``B0`` (negatives as 0),
-over the group's responses, or, when the group has fewer than 100 or its correlation is
-undefined, over a reference (the province, given by the caller) or else the whole selection.
-An item whose importance is still undefined is not ranked.
-Answers take a handful of codes, so Spearman's rho is computed exactly (mid-ranks for ties)
-from the item × outcome contingency table of each group: one bincount per item, no loop over
-groups or respondents.
+Importance is the Spearman correlation with ``B0`` over the domain's responses when it has at
+least 100 and rho is defined, else over a reference (the province, given by the caller) or
+the whole selection. Answers take a handful of codes, so rho is exact (mid-ranks for ties)
+from the item × outcome contingency table, which cells keep: no response is needed. A policy
+element's table is the sum of its groups' tables (one group per respondent), so its rho is the
+correlation of each respondent's answer to that element with ``B0``.
 """
 
 from __future__ import annotations
@@ -15,37 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.answers import Answers
-from analysis.estimate import Estimates
-from analysis.instrument import Instrument
+from analysis.layout import Layout
 
-__all__ = [
-    "DriverTable",
-    "MIN_OWN_RESPONSES",
-    "TOP",
-    "priorities",
-    "reference_importance",
-    "spearman_from_table",
-]
+__all__ = ["MIN_OWN_RESPONSES", "Importance", "importance", "item_tables", "spearman_from_table"]
 
 MIN_OWN_RESPONSES = 100
-TOP = 5
-
-
-@dataclass(frozen=True)
-class DriverTable:
-    """Per domain (row 0 = whole selection) and item: importance, score, and its source.
-
-    ``own`` says per domain whether it has the responses for its own importances; ``source``
-    per domain and item where the importance came from: ``group``, ``reference`` or
-    ``selection``.
-    """
-
-    items: tuple[str, ...]
-    importance: np.ndarray
-    score: np.ndarray
-    own: np.ndarray
-    source: np.ndarray | None = None
 
 
 def spearman_from_table(table: np.ndarray) -> np.ndarray:
@@ -71,76 +44,57 @@ def spearman_from_table(table: np.ndarray) -> np.ndarray:
     return np.divide(cov, denom, out=np.full(cov.shape, np.nan), where=denom > 0)
 
 
-def _tables(answers: Answers, instrument: Instrument, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Item × outcome counts of valid answer pairs: shape (domains, items, V, V).
-
-    Codes are used as table positions (valid codes of the 5-point scale are 1..5); pairs with
-    an invalid answer go to a spare last bin that is dropped.
-    """
-    b_col = answers.index(instrument.outcome)
-    size = int(max(instrument.items[instrument.outcome].scale.valid)) + 1
-    total = n_groups * size * size
-    b_ok = answers.valid(b_col)
-    base = np.where(b_ok, group * size * size + answers.codes[:, b_col], total)
-    out = np.zeros((n_groups + 1, len(instrument.index_items), size, size))
-    for q, item in enumerate(instrument.index_items):
-        k = answers.index(item.code)
-        cell = np.where(answers.valid(k), base + answers.codes[:, k].astype(np.int64) * size, total)
-        counts = np.bincount(np.minimum(cell, total), minlength=total + 1)[:total]
-        out[1:, q] = counts.reshape(n_groups, size, size)
-    out[0] = out[1:].sum(axis=0)
+def item_tables(tables: np.ndarray, layout: Layout) -> list[np.ndarray]:
+    """Per index item its (domains × codes × outcome codes) table from the flat cell sums."""
+    out, at = [], 0
+    width = len(layout.outcome_codes)
+    for codes in layout.table_codes:
+        size = len(codes) * width
+        out.append(tables[:, at : at + size].reshape(-1, len(codes), width))
+        at += size
     return out
 
 
-def reference_importance(answers: Answers, instrument: Instrument) -> np.ndarray:
-    """Spearman's rho of every index item with the outcome over all the given responses.
-
-    NaN for every item when the instrument has no outcome or the responses lack it.
-
-    Examples
-    --------
-    >>> reference_importance(rating_answers(province_df, ins), ins)  # doctest: +SKIP
-    """
-    n_items = len(instrument.index_items)
-    if instrument.outcome is None or instrument.outcome not in answers.columns:
-        return np.full(n_items, np.nan)
-    one = np.zeros(len(answers.codes), dtype=np.int64)
-    return spearman_from_table(_tables(answers, instrument, one, 1))[0]
+def _rho(tables: np.ndarray, layout: Layout, elements: dict[str, list[int]]) -> np.ndarray:
+    """Rho of every item, then of every pooled element, per domain."""
+    if not layout.outcome_codes:
+        return np.full((len(tables), layout.n_items + len(elements)), np.nan)
+    per_item = item_tables(tables, layout)
+    rho = [spearman_from_table(t) for t in per_item]
+    rho += [spearman_from_table(sum(per_item[k] for k in members)) for members in elements.values()]
+    return np.stack(rho, axis=1)
 
 
-def priorities(
-    answers: Answers,
-    instrument: Instrument,
-    group: np.ndarray,
-    n_groups: int,
-    est: Estimates,
-    *,
+@dataclass(frozen=True)
+class Importance:
+    """Per domain (row 0 = whole selection) and code (items, then pooled policy elements):
+    importance and where it came from (``group``, ``reference`` or ``selection``)."""
+
+    codes: tuple[str, ...]
+    value: np.ndarray
+    source: np.ndarray
+
+
+def importance(
+    tables: np.ndarray,
+    sizes: np.ndarray,
+    layout: Layout,
+    elements: dict[str, list[int]],
     reference: np.ndarray | None = None,
-) -> DriverTable:
-    """Importance and priority score of every index item in every domain.
+) -> Importance:
+    """Importances per domain from the domains' tables (``tables[0]`` = whole selection).
 
-    Notes
-    -----
-    ``score_q = (100 − S_q) · max(rho_q, 0)``; ``rho_q`` from the domain's own responses when it
-    has at least 100 and rho is defined, else from ``reference`` (per item) or, without one,
-    from the whole selection. Null where ``S_q`` or the importance is null (not ranked).
+    ``elements`` maps each pooled policy element to its items' positions; ``reference`` is the
+    summed table row of reference responses (the province) or None.
     """
-    items = tuple(i.code for i in instrument.index_items)
-    shape = (n_groups + 1, len(items))
-    if instrument.outcome is None or instrument.outcome not in answers.columns:
-        rho = np.full(shape, np.nan)
-    else:
-        rho = spearman_from_table(_tables(answers, instrument, group, n_groups))
-    sizes = np.concatenate([[len(group)], np.bincount(group, minlength=n_groups)[:n_groups]])
+    rho = _rho(tables, layout, elements)
     own = sizes >= MIN_OWN_RESPONSES
     if reference is None:
         own[0] = True
         fallback, label = rho[0], "selection"
     else:
-        fallback, label = np.asarray(reference, dtype=float), "reference"
+        fallback, label = _rho(reference[None, :], layout, elements)[0], "reference"
     use_own = own[:, None] & ~np.isnan(rho)
-    importance = np.where(use_own, rho, fallback[None, :])
-    weight = np.where(np.isnan(importance), np.nan, np.maximum(np.nan_to_num(importance), 0.0))
-    score = (100.0 - est.value[:, : len(items)]) * weight
+    value = np.where(use_own, rho, fallback[None, :])
     source = np.where(use_own, "group", label).astype(object)
-    return DriverTable(items, importance, score, own, source)
+    return Importance((*layout.items, *elements), value, source)

@@ -1,17 +1,16 @@
-"""Grouping keys: any column, or ``month`` / ``quarter`` derived from ``submitted_at``."""
+"""Grouping keys: any column, or ``day`` / ``month`` / ``quarter`` derived from ``submitted_at``
+(or, for cells, from a coarser-grained key column: ``month`` from ``day`` …)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
 
-__all__ = ["PERIODS", "group_codes", "key_series"]
+__all__ = ["PERIODS", "derived_key", "key_series"]
 
-PERIODS = ("month", "quarter")
+PERIODS = ("day", "month", "quarter")
 
 
 def _period(times: pd.Series, kind: str) -> pd.Series:
@@ -19,6 +18,13 @@ def _period(times: pd.Series, kind: str) -> pd.Series:
     stamp = pd.to_datetime(times)
     year = stamp.dt.year.to_numpy(dtype=np.int64, na_value=0)
     month = stamp.dt.month.to_numpy(dtype=np.int64, na_value=0)
+    if kind == "day":
+        day = stamp.dt.day.to_numpy(dtype=np.int64, na_value=0)
+        codes, uniques = pd.factorize((year * 100 + month) * 100 + day, sort=True)
+        labels = np.asarray(
+            [f"{u // 10000}-{u // 100 % 100:02d}-{u % 100:02d}" for u in uniques], dtype=object
+        )
+        return pd.Series(labels[codes] if len(codes) else [], index=times.index, dtype="str")
     part = month if kind == "month" else (month + 2) // 3
     codes, uniques = pd.factorize(year * 100 + part, sort=True)
     fmt = "{}-{:02d}" if kind == "month" else "{}-Q{}"
@@ -46,22 +52,16 @@ def key_series(df: pd.DataFrame, name: str) -> pd.Series:
     raise AnalysisError(f"column {name}: no such column to group by")
 
 
-def group_codes(df: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, list[dict[str, str]]]:
-    """Group number per row (0..G-1, sorted by key) and the key of each group."""
-    if not by:
-        return np.zeros(len(df), dtype=np.int64), [{}]
-    combined = np.zeros(len(df), dtype=np.int64)
-    parts = []
-    for name in by:
-        codes, uniques = pd.factorize(key_series(df, name), sort=True)
-        combined = combined * (len(uniques) + 1) + codes
-        parts.append((name, np.asarray(uniques, dtype=object), len(uniques) + 1))
-    group, combos = pd.factorize(combined, sort=True)
-    keys = []
-    for value in combos:
-        key, rest = {}, int(value)
-        for name, uniques, radix in reversed(parts):
-            key[name] = str(uniques[rest % radix])
-            rest //= radix
-        keys.append(dict(reversed(list(key.items()))))
-    return group.astype(np.int64), keys
+def derived_key(keys: pd.DataFrame, name: str) -> pd.Series | None:
+    """A period key of cells from a finer one: ``month`` from ``day``, ``quarter`` from ``day`` or
+    ``month`` (labels as :func:`key_series` makes them); None if it cannot be derived."""
+    if name in keys:
+        return keys[name].astype("str")
+    source = next((c for c in ("day", "month") if c in keys and PERIODS.index(c) < PERIODS.index(name)), None)
+    if name not in PERIODS or source is None:
+        return None
+    text = keys[source].astype("str")
+    if name == "month":
+        return text.str[:7]
+    month = pd.to_numeric(text.str[5:7], errors="coerce").fillna(0).astype(int)
+    return text.str[:4] + "-Q" + ((month + 2) // 3).astype(str)

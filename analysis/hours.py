@@ -88,14 +88,15 @@ def parse_opening_hours(text: str) -> OpeningHours:
     return OpeningHours(text, MappingProxyType({d: tuple(sorted(v)) for d, v in sorted(days.items())}))
 
 
-def is_open(hours: OpeningHours, times: pd.Series | datetime) -> pd.Series | bool:
-    """Whether each timestamp (local wall time) falls inside the opening hours.
+def is_open(hours: OpeningHours, times: pd.Series | datetime, grace_minutes: float = 0) -> pd.Series | bool:
+    """Whether each timestamp (local wall time) falls inside the opening hours, widened by
+    ``grace_minutes`` on both sides of every interval (within the same day).
 
     Vectorised: one comparison per (weekday, interval) over the whole series; NaT is open
     (no evidence against it). A single datetime gives a single bool.
     """
     if not isinstance(times, pd.Series):
-        return bool(is_open(hours, pd.Series([times])).iloc[0])
+        return bool(is_open(hours, pd.Series([times]), grace_minutes).iloc[0])
     stamp = pd.to_datetime(times)
     day = stamp.dt.day_of_week.to_numpy()
     minute = (stamp.dt.hour * 60 + stamp.dt.minute + stamp.dt.second / 60.0).to_numpy()
@@ -103,5 +104,5 @@ def is_open(hours: OpeningHours, times: pd.Series | datetime) -> pd.Series | boo
     for weekday, intervals in hours.days.items():
         today = day == weekday
         for start, end in intervals:
-            inside |= today & (minute >= start) & (minute < end)
+            inside |= today & (minute >= start - grace_minutes) & (minute < end + grace_minutes)
     return pd.Series(np.asarray(inside, dtype=bool), index=times.index)

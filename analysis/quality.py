@@ -1,6 +1,7 @@
 """Per-response data-quality flags (METHOD §4): speeder, straightliner, burst, after_hours.
 
-Flagged responses are left out of the indices by default and counted in every output.
+Flagged responses are left out of the indices by default (all but ``straightliner``, which is
+only counted) and counted in every output.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from analysis.answers import Answers, rating_answers
 from analysis.hours import is_open, parse_opening_hours
 from analysis.instrument import Instrument
 
-__all__ = ["FLAGS", "flag_counts", "flag_responses", "flags_with_answers"]
+__all__ = ["FLAGS", "flag_counts", "flag_responses", "flags_with_answers", "form_loaded_at"]
 
 FLAGS = ("speeder", "straightliner", "burst", "after_hours")
 SPEEDER_SECONDS = 20.0
@@ -22,6 +23,10 @@ SPEEDER_MIN_ITEMS = 10
 STRAIGHTLINE_MIN_ITEMS = 8
 BURST_SIZE = 5
 BURST_WINDOW = pd.Timedelta(minutes=10)
+#: A form loaded this close to the opening hours is not after hours (queues, clocks, a person
+#: finishing outside the door). The form-load time is the submission minus ``duration_s``: a form
+#: opened at the counter and sent that evening at home is not after hours.
+AFTER_HOURS_GRACE_MINUTES = 30
 
 
 def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
@@ -92,8 +97,19 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def form_loaded_at(df: pd.DataFrame) -> pd.Series:
+    """When the form was loaded: ``submitted_at − duration_s`` (the submission time where the
+    duration is unknown). The app signs the form-load time into the page, so it is the server's."""
+    submitted = pd.to_datetime(df["submitted_at"])
+    if "duration_s" not in df:
+        return submitted
+    seconds = pd.to_numeric(df["duration_s"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    return submitted - pd.to_timedelta(seconds.to_numpy(), unit="s")
+
+
 def _after_hours(df: pd.DataFrame, opening_hours: Mapping[str, str] | None) -> np.ndarray:
-    """Submitted outside the opening hours given for its service point (others are not judged).
+    """Form loaded more than 30 minutes outside the opening hours of its service point (points
+    without hours are not judged).
 
     Keys are ``unit_code/point_code``, or a bare ``point_code`` for that code in every unit.
     """
@@ -101,10 +117,12 @@ def _after_hours(df: pd.DataFrame, opening_hours: Mapping[str, str] | None) -> n
     if not opening_hours or "point_code" not in df:
         return out
     points, ids = df["point_code"].astype("str"), _point_ids(df)
+    loaded = form_loaded_at(df)
     for point, text in opening_hours.items():  # one vectorised test per configured point
         mask = ((ids if "/" in point else points) == point).to_numpy()
         if mask.any():
-            out[mask] = ~is_open(parse_opening_hours(text), df.loc[mask, "submitted_at"]).to_numpy()
+            hours = parse_opening_hours(text)
+            out[mask] = ~is_open(hours, loaded[mask], grace_minutes=AFTER_HOURS_GRACE_MINUTES).to_numpy()
     return out
 
 
@@ -119,7 +137,8 @@ def flag_responses(
     ≥ 10 rating items answered; straightliner = ≥ 8 rating items answered
     (don't know included) all with one code; burst =
     ≥ 5 responses of one device at one point within 10 minutes (all but the first);
-    after_hours = outside the point's opening hours.
+    after_hours = form loaded (submission − duration) more than 30 minutes outside the point's
+    opening hours. ``straightliner`` is counted but does not exclude a response by default.
     """
     return flags_with_answers(df, rating_answers(df, instrument), opening_hours)
 

@@ -2,7 +2,7 @@
 
 Service elements use their items; the policy block uses A1..A4 of the group each respondent
 answered about (a respondent answers one group, so an element's nine group items never have
-complete cases on their own).
+complete cases on their own). Computed from the complete-case sums the cells keep.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from analysis.answers import Answers
-from analysis.instrument import Instrument
+from analysis.layout import Layout
 from analysis.results import Alpha
 
 __all__ = ["LOW_ALPHA", "alpha_from_cov", "cronbach_alpha", "feldt_interval"]
@@ -44,68 +43,36 @@ def feldt_interval(
     return low, high
 
 
-def _blocks(answers: Answers, instrument: Instrument) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per element with ≥ 2 items: answer codes (n × k) and whether the row is a complete case."""
-    out = {}
-    for element in instrument.subindex_elements("service"):
-        cols = [answers.index(i.code) for i in instrument.element_items(element.code)]
-        if len(cols) >= 2:
-            complete = np.logical_and.reduce([answers.valid(k) for k in cols])
-            out[element.code] = (answers.codes[:, cols], complete)
-    policy = instrument.subindex_elements("policy")
-    if len(policy) >= 2:
-        codes, valid = [], []
-        for e in policy:  # one group per respondent: the element's answer is its one valid group item
-            cols = [answers.index(i.code) for i in instrument.element_items(e.code)]
-            ok = np.column_stack([answers.valid(k) for k in cols])
-            codes.append(np.where(ok, answers.codes[:, cols], -1).max(axis=1))
-            valid.append(ok.any(axis=1))
-        out["policy"] = (np.column_stack(codes), np.logical_and.reduce(valid))
-    return out
+def cronbach_alpha(sums: np.ndarray, layout: Layout, confidence: float = 0.95) -> list[dict[str, Alpha]]:
+    """Alpha per block for every domain from its complete-case sums (rows of ``sums``).
 
-
-def _group_cov(
-    codes: np.ndarray, complete: np.ndarray, group: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per domain (0 = all) complete-case count and sample covariance matrix, from sums."""
-    g, v = group[complete], codes[complete].astype(float)
-    x = codes
-    k = x.shape[1]
-    n = np.bincount(g, minlength=n_groups).astype(float)
-    s1 = np.stack([np.bincount(g, weights=v[:, j], minlength=n_groups) for j in range(k)], 1)
-    s2 = np.empty((n_groups, k, k))
-    for j in range(k):
-        for m in range(j, k):
-            s2[:, j, m] = s2[:, m, j] = np.bincount(g, weights=v[:, j] * v[:, m], minlength=n_groups)
-    n = np.concatenate([[n.sum()], n])
-    s1 = np.concatenate([s1.sum(axis=0, keepdims=True), s1])
-    s2 = np.concatenate([s2.sum(axis=0, keepdims=True), s2])
-    centred = s2 - np.einsum("gj,gm->gjm", s1, s1) / np.maximum(n, 1.0)[:, None, None]
-    cov = centred / np.maximum(n - 1.0, 1.0)[:, None, None]
-    return n, cov
-
-
-def cronbach_alpha(
-    answers: Answers, instrument: Instrument, group: np.ndarray, n_groups: int, confidence: float = 0.95
-) -> list[dict[str, Alpha]]:
-    """Alpha per element for the whole selection (index 0) and each group.
-
-    Null (with flag ``too_few_cases``) below 3 complete cases or without variance; flag
-    ``low_alpha`` below 0.6.
+    ``cov = (Σx xᵀ − Σx Σxᵀ / n) / (n − 1)`` over complete cases. Null (flag
+    ``too_few_cases``) below 3 complete cases or without variance; flag ``low_alpha`` below 0.6.
     """
-    out: list[dict[str, Alpha]] = [{} for _ in range(n_groups + 1)]
-    for code, (x, complete) in _blocks(answers, instrument).items():
-        n, cov = _group_cov(x, complete, group, n_groups)
-        k = x.shape[1]
-        alpha = alpha_from_cov(cov)
+    out: list[dict[str, Alpha]] = [{} for _ in range(len(sums))]
+    at = 0
+    for block in layout.alpha:
+        k = len(block.columns)
+        part = sums[:, at : at + block.size]
+        at += block.size
+        n, s1 = part[:, 0], part[:, 1 : 1 + k]
+        s2 = np.zeros((len(sums), k, k))
+        upper = np.triu_indices(k)
+        s2[:, upper[0], upper[1]] = part[:, 1 + k :]
+        s2[:, upper[1], upper[0]] = part[:, 1 + k :]
+        centred = s2 - np.einsum("gj,gm->gjm", s1, s1) / np.maximum(n, 1.0)[:, None, None]
+        alpha = alpha_from_cov(centred / np.maximum(n - 1.0, 1.0)[:, None, None])
         ok = (n >= 3) & ~np.isnan(alpha)
         low, high = feldt_interval(np.where(ok, alpha, 0.0), n, k, confidence)
-        for d in range(n_groups + 1):
+        for d in range(len(sums)):
+            count = int(round(n[d]))
             if not ok[d]:
-                out[d][code] = Alpha(code, None, int(n[d]), k, None, None, confidence, ("too_few_cases",))
+                out[d][block.name] = Alpha(
+                    block.name, None, count, k, None, None, confidence, ("too_few_cases",)
+                )
                 continue
             flags = ("low_alpha",) if alpha[d] < LOW_ALPHA else ()
-            out[d][code] = Alpha(
-                code, float(alpha[d]), int(n[d]), k, float(low[d]), float(high[d]), confidence, flags
+            out[d][block.name] = Alpha(
+                block.name, float(alpha[d]), count, k, float(low[d]), float(high[d]), confidence, flags
             )
     return out

@@ -8,7 +8,6 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pandas as pd
-from scipy import special
 
 __all__ = [
     "Alpha",
@@ -17,7 +16,9 @@ __all__ = [
     "Difference",
     "Estimate",
     "GroupResult",
+    "ImproveEntry",
     "IndexResult",
+    "Left",
     "Priority",
     "RankRange",
 ]
@@ -32,17 +33,17 @@ class ConfidenceInterval(NamedTuple):
     high: float | None
 
 
-def z_value(confidence: float) -> float:
-    """The two-sided normal quantile ``z_{(1+confidence)/2}``."""
-    return float(special.ndtri((1.0 + confidence) / 2.0))
-
-
 @dataclass(frozen=True)
 class Estimate:
-    """A percentage (0-100) with its linearised standard error.
+    """A percentage (0-100) with its linearised standard error and its interval.
 
-    ``value`` and ``se`` are None when the estimate cannot be made; ``flags`` says why.
-    ``n`` counts the responses with at least one valid answer entering the estimate.
+    ``value`` and ``se`` are None when they cannot be estimated; ``flags`` says why.
+    ``n`` counts the responses with at least one valid answer entering the estimate; ``df``
+    is the design's degrees of freedom for it (R ``degf``). ``low``/``high`` are the interval
+    at ``confidence``: Student's t on ``df`` for indices, Korn–Graubard for rates
+    (``method``); None where it cannot be given (see ``flags``). ``n_eff`` is the effective
+    sample size ``p(1−p)/Var(p)`` of a rate (``n`` when the variance is 0), or ``n / deff``
+    (design effect floored at 1) of an index.
     """
 
     value: float | None
@@ -50,38 +51,51 @@ class Estimate:
     n: int
     confidence: float = 0.95
     flags: tuple[str, ...] = ()
+    df: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n_eff: float | None = None
+    method: str = "t"
 
-    def confidence_interval(self, confidence_level: float | None = None) -> ConfidenceInterval:
-        """``value ± z·se`` clipped to [0, 100]; at the result's confidence unless one is given."""
-        if self.value is None or self.se is None:
-            return ConfidenceInterval(None, None)
-        half = z_value(confidence_level or self.confidence) * self.se
-        return ConfidenceInterval(max(0.0, self.value - half), min(100.0, self.value + half))
+    def confidence_interval(self) -> ConfidenceInterval:
+        """The interval at the result's confidence (both None when it cannot be given)."""
+        return ConfidenceInterval(self.low, self.high)
 
     @property
     def half_width(self) -> float | None:
-        """Unclipped half-width ``z·se`` of the interval, in percentage points."""
-        return None if self.se is None else z_value(self.confidence) * self.se
+        """Half the interval's width in percentage points (None without an interval)."""
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / 2.0
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """An estimate against a reference figure: difference in pp, z and two-sided normal p."""
+    """An estimate against a reference figure: difference in pp, t on ``df`` and two-sided p.
+
+    ``z`` repeats ``t`` (the field name before tests used the design's degrees of freedom).
+    """
 
     reference: float
     diff_pp: float | None
     z: float | None
     p_value: float | None
+    t: float | None = None
+    df: float | None = None
 
 
 @dataclass(frozen=True)
 class Difference:
-    """Difference of two independent estimates (e.g. two units, separate strata), in pp."""
+    """Difference of two estimates in pp with its SE, t interval on ``df`` and two-sided p."""
 
     diff_pp: float | None
     se: float | None
     z: float | None
     p_value: float | None
+    df: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,36 @@ class Priority:
     importance: float
     score: float
     importance_from: str
+
+
+@dataclass(frozen=True)
+class ImproveEntry:
+    """One entry of 'improve first': a service criterion or a policy element.
+
+    ``score = importance × (100 − upper bound of satisfaction)``: the share dissatisfied that
+    the data support at the stated confidence, weighted by how much the criterion moves overall
+    satisfaction. ``reason`` says why it is there (see :mod:`analysis.improve`).
+    """
+
+    code: str
+    kind: str
+    estimate: Estimate
+    importance: float
+    importance_from: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Left:
+    """A criterion left out of 'improve first', with why (``low_precision``, ``no_importance``,
+    ``no_data``) and its effective sample size."""
+
+    code: str
+    kind: str
+    reason: str
+    n: int
+    n_eff: float | None
 
 
 @dataclass(frozen=True)
@@ -142,6 +186,13 @@ class GroupResult:
     rank: RankRange | None = None
     priorities: tuple[Priority, ...] = ()
     alpha: Mapping[str, Alpha] = field(default_factory=lambda: _EMPTY)
+    df: float | None = None
+    improve_first: tuple[ImproveEntry, ...] = ()
+    improve_left: tuple[Left, ...] = ()
+    e1: Mapping[str, Estimate] = field(default_factory=lambda: _EMPTY)
+    e1_n: int = 0
+    outcome: Estimate | None = None
+    including_flagged: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,22 +17,38 @@ def _num(value: float | None) -> float | None:
 
 
 def estimate_dict(estimate: Estimate) -> dict[str, Any]:
-    """``{value, se, ci_low, ci_high, n}`` (+ ``flags`` when there are any)."""
+    """``{value, se, ci_low, ci_high, n, df, n_eff, ci_method, flags}`` (null never 0)."""
     low, high = estimate.confidence_interval()
-    out: dict[str, Any] = {
+    return {
         "value": _num(estimate.value),
         "se": _num(estimate.se),
         "ci_low": _num(low),
         "ci_high": _num(high),
         "n": estimate.n,
+        "df": _num(estimate.df),
+        "n_eff": _num(estimate.n_eff),
+        "ci_method": estimate.method if low is not None else None,
+        "flags": list(estimate.flags),
     }
-    if estimate.flags:
-        out["flags"] = list(estimate.flags)
-    return out
 
 
 def _comparison(c) -> dict[str, Any]:
-    return {"diff_pp": c.diff_pp, "z": c.z, "p_value": c.p_value}
+    return {"diff_pp": c.diff_pp, "z": c.z, "p_value": c.p_value, "t": c.t, "df": _num(c.df)}
+
+
+def _improve(g: GroupResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": e.code,
+            "kind": e.kind,
+            "score": e.score,
+            "reason": e.reason,
+            "importance": e.importance,
+            "importance_from": e.importance_from,
+            **estimate_dict(e.estimate),
+        }
+        for e in g.improve_first
+    ]
 
 
 def _group_dict(g: GroupResult) -> dict[str, Any]:
@@ -40,16 +56,13 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
     return {
         "key": dict(g.key),
         "n": g.n,
+        "df": _num(g.df),
         "sipas": estimate_dict(g.sipas),
         "policy": estimate_dict(g.policy),
         "service": estimate_dict(g.service),
         "elements": {code: estimate_dict(e) for code, e in g.elements.items()},
         "items": {code: estimate_dict(e) for code, e in g.items.items()},
-        "vs_baseline": {
-            "diff_pp": g.vs_baseline.diff_pp,
-            "z": g.vs_baseline.z,
-            "p_value": g.vs_baseline.p_value,
-        },
+        "vs_baseline": _comparison(g.vs_baseline),
         "vs_national": None if g.vs_national is None else _comparison(g.vs_national),
         "flags": list(g.flags),
         "quality": dict(g.quality),
@@ -57,6 +70,11 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
         "rank": None
         if rank is None
         else {"rank": rank.rank, "best": rank.best, "worst": rank.worst, "of": rank.of},
+        "improve_first": _improve(g),
+        "improve_first_left": [
+            {"code": x.code, "kind": x.kind, "reason": x.reason, "n": x.n, "n_eff": _num(x.n_eff)}
+            for x in g.improve_left
+        ],
         "priorities": [
             {
                 "item": p.item,
@@ -67,6 +85,14 @@ def _group_dict(g: GroupResult) -> dict[str, Any]:
             }
             for p in g.priorities
         ],
+        "e1": {"n": g.e1_n, "options": {code: estimate_dict(e) for code, e in g.e1.items()}},
+        "outcome": None if g.outcome is None else estimate_dict(g.outcome),
+        "including_flagged": None
+        if g.including_flagged is None
+        else {
+            name: (value if name == "n" else estimate_dict(value))
+            for name, value in g.including_flagged.items()
+        },
         "alpha": {
             code: {
                 "value": a.value,
@@ -113,6 +139,9 @@ def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
     ]
     levels += [("element", c, e) for c, e in g.elements.items()]
     levels += [("item", c, e) for c, e in g.items.items()]
+    if g.outcome is not None:
+        levels.append(("outcome", "B0", g.outcome))
+    levels += [("e1", f"E1:{c}", e) for c, e in g.e1.items()]
     rows = []
     for level, code, e in levels:
         low, high = e.confidence_interval()
@@ -126,6 +155,8 @@ def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
                 "ci_low": low,
                 "ci_high": high,
                 "n": e.n,
+                "df": e.df,
+                "n_eff": e.n_eff,
                 "flags": ";".join(e.flags),
             }
         )
@@ -134,20 +165,28 @@ def _rows(g: GroupResult, by: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def _priority_rows(g: GroupResult, key: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for r, p in enumerate(g.priorities):
-        low, high = p.estimate.confidence_interval()
+    for r, e in enumerate(g.improve_first):
+        low, high = e.estimate.confidence_interval()
         rows.append(
             {
                 **key,
                 "rank": r + 1,
-                "item": p.item,
-                "value": p.estimate.value,
+                "item": e.code,
+                "kind": e.kind,
+                "value": e.estimate.value,
                 "ci_low": low,
                 "ci_high": high,
-                "importance": p.importance,
-                "score": p.score,
+                "n": e.estimate.n,
+                "n_eff": e.estimate.n_eff,
+                "importance": e.importance,
+                "score": e.score,
+                "reason": e.reason,
             }
         )
+    rows += [
+        {**key, "rank": None, "item": x.code, "kind": x.kind, "n": x.n, "n_eff": x.n_eff, "reason": x.reason}
+        for x in g.improve_left
+    ]
     return rows
 
 
@@ -168,13 +207,15 @@ def _alpha_rows(g: GroupResult, key: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def result_frames(result: IndexResult) -> dict[str, pd.DataFrame]:
-    """DataFrames per level: ``indices`` (SIPAS, sub-indices), ``elements``, ``items``,
-    ``priorities``, ``alpha``, ``quality`` (and ``weighting`` when weighted)."""
+    """DataFrames per level: ``indices`` (SIPAS, sub-indices), ``elements``, ``items`` (and B0),
+    ``e1`` (citizens' choices), ``priorities`` (improve first, ranked and left out), ``alpha``,
+    ``quality`` (and ``weighting`` when weighted)."""
     tidy = pd.DataFrame([r for g in result.groups for r in _rows(g, result.by)])
     frames = {
         "indices": tidy[tidy["level"].isin(["sipas", "subindex"])].reset_index(drop=True),
         "elements": tidy[tidy["level"] == "element"].reset_index(drop=True),
-        "items": tidy[tidy["level"] == "item"].reset_index(drop=True),
+        "items": tidy[tidy["level"].isin(["item", "outcome"])].reset_index(drop=True),
+        "e1": tidy[tidy["level"] == "e1"].reset_index(drop=True),
     }
     keyed = [(g, {name: g.key.get(name, "") for name in result.by}) for g in result.groups]
     frames["priorities"] = pd.DataFrame([r for g, key in keyed for r in _priority_rows(g, key)])
@@ -222,17 +263,23 @@ def to_table(result: IndexResult) -> str:
         rows = [("SIPAS", g.sipas), ("policy", g.policy), ("service", g.service), *g.elements.items()]
         for label, e in rows:
             low, high = e.confidence_interval()
+            df = "" if e.df is None else f"  df={e.df:g}"
             lines.append(
-                f"  {label:<8} {_fmt(e.value)}  [{_fmt(low)}, {_fmt(high)}]  se {_fmt(e.se)}  n={e.n}"
+                f"  {label:<8} {_fmt(e.value)}  [{_fmt(low)}, {_fmt(high)}]  se {_fmt(e.se)}  n={e.n}{df}"
             )
         diff = g.vs_baseline.diff_pp
         if diff is not None:
             p = g.vs_baseline.p_value
-            lines.append(f"  vs baseline {diff:+.2f} pp" + ("" if p is None else f" (p={p:.3f})"))
-        if g.priorities:
+            lines.append(f"  vs baseline {diff:+.2f} pp" + ("" if p is None else f" (t test, p={p:.3f})"))
+        if g.improve_first:
             lines.append(
                 "  improve first: "
-                + ", ".join(f"{p.item} {_fmt(p.estimate.value).strip()}" for p in g.priorities)
+                + ", ".join(f"{e.code} {_fmt(e.estimate.value).strip()}" for e in g.improve_first[:5])
+            )
+        if g.e1:
+            top = sorted(g.e1.items(), key=lambda kv: -(kv[1].value or 0))[:2]
+            lines.append(
+                "  citizens' E1 choice: " + ", ".join(f"{c} {_fmt(e.value).strip()} %" for c, e in top)
             )
         shown = [f for f in g.flags if not f.startswith("no_data:")]
         if shown:

@@ -35,6 +35,7 @@ SHEETS = {
     "indices": "SIPAS và chỉ số thành phần",
     "elements": "Yếu tố",
     "items": "Tiêu chí",
+    "e1": "Người dân chọn cần cải thiện",
     "priorities": "Ưu tiên cải thiện",
     "alpha": "Độ tin cậy (alpha)",
     "quality": "Chất lượng dữ liệu",

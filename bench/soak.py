@@ -17,6 +17,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -85,8 +86,11 @@ def phone(n: int, base: str, token: str, stop_at: float, give_up_at: float, tall
         if "t" not in fields:
             time.sleep(0.5)
             continue
-        status, page = _call(opener, f"{base}/s/{token}?" + urllib.parse.urlencode({"t": fields["t"]}), tally)
-        fields = dict(HIDDEN.findall(page)) if status == 200 else {}
+        if "csrf_token" not in fields:  # a two-step survey: the questions come with the token
+            status, page = _call(
+                opener, f"{base}/s/{token}?" + urllib.parse.urlencode({"t": fields["t"]}), tally
+            )
+            fields = dict(HIDDEN.findall(page)) if status == 200 else {}
         if "csrf_token" not in fields:
             time.sleep(0.5)
             continue
@@ -229,6 +233,7 @@ def main() -> int:
             server.terminate()
             server.wait(30)
         cluster.destroy()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import auth, compress, database, i18n, logs, ratelimit, security  # noqa: F401 (ratelimit: sqlite://)
+    from survey import auth, cases, compress, database, i18n, logs, ratelimit, security  # noqa: F401 (ratelimit: sqlite://)
     from survey.extensions import csrf, db, limiter, migrate
 
     database.engine_options(app)
@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     logs.init_app(app)
     auth.init_app(app)
+    cases.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -60,12 +61,25 @@ def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.api import bp as api_bp
     from survey.auth import bp as auth_bp
+    from survey.cases.citizen import bp as cases_public_bp
+    from survey.cases.views import bp as cases_bp
     from survey.health import bp as health_bp
     from survey.public import bp as public_bp
     from survey.reports import bp as reports_bp
     from survey.reports.landing import bp as home_bp
 
-    for bp in (health_bp, home_bp, public_bp, auth_bp, admin_bp, reports_bp, actions_bp, api_bp):
+    for bp in (
+        health_bp,
+        home_bp,
+        public_bp,
+        cases_public_bp,
+        auth_bp,
+        admin_bp,
+        reports_bp,
+        actions_bp,
+        cases_bp,
+        api_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -98,6 +98,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SIPAS_HEALTH_TIMEOUT": float(os.environ.get("SIPAS_HEALTH_TIMEOUT", "2")),
         "SIPAS_BASE_URL": base_url,
         "SIPAS_INSTRUMENT": os.environ.get("SIPAS_INSTRUMENT", "sipas-2025"),
+        "SIPAS_ORGANISER": os.environ.get("SIPAS_ORGANISER", "Sở Nội vụ tỉnh Lai Châu"),
         # Where seed-demo keeps the demo logins (default: instance/demo-login.txt).
         "SIPAS_DEMO_LOGIN_FILE": os.environ.get("SIPAS_DEMO_LOGIN_FILE"),
         # memory:// counts per process; several workers share counts through redis://… or

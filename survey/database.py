@@ -11,6 +11,7 @@ longer than SIPAS_DB_CALL_TIMEOUT seconds; the driver then raises, the error han
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -165,8 +166,24 @@ def engine_options(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
 
+def _close_session(_exc: BaseException | None) -> None:
+    """End the request's session without letting a dead connection turn a sent page into a 500.
+
+    The page may already be rendered when the database goes away; closing the session then
+    tries a ROLLBACK on a dead connection. Such a connection is invalidated instead (the pool
+    drops it) and the answer the citizen already has stands.
+    """
+    try:
+        db.session.close()
+    except Exception:  # noqa: BLE001 - the database is gone; nothing left to roll back
+        with contextlib.suppress(Exception):
+            db.session.invalidate()
+
+
 def configure_engine(app: Flask) -> None:
     """Attach per-dialect connection settings and the call watchdog to the app's engine."""
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(_close_session)
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":

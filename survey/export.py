@@ -19,6 +19,7 @@ import pandas as pd
 from analysis.instrument import Instrument
 from analysis.interchange import columns, write_responses
 from analysis.validate import question_items
+from analysis.xlsx import xml_safe
 
 __all__ = ["write_stream"]
 
@@ -69,7 +70,9 @@ def _write_xlsx(frames: Iterable[pd.DataFrame], path: Path, instrument: Instrume
             sheet.append(header)
         typed = [c in numeric for c in head]
         for record in reader:
-            sheet.append([_number(v) if t else (v or None) for v, t in zip(record, typed, strict=True)])
+            sheet.append(
+                [_number(v) if t else (xml_safe(v) or None) for v, t in zip(record, typed, strict=True)]
+            )
             rows += 1
     if header is None:
         sheet.append(list(columns(instrument)))

@@ -20,7 +20,7 @@ __all__ = ["survey_unavailable"]
 def survey_unavailable():  # type: ignore[no-untyped-def]
     """The survey form with the POSTed answers and a 503 status, or None if it cannot be built."""
     from survey.public import formload
-    from survey.public.views import render_form
+    from survey.public.render import render_survey
 
     token = (request.view_args or {}).get("token")
     if not token:
@@ -34,7 +34,7 @@ def survey_unavailable():  # type: ignore[no-untyped-def]
         "Nothing you entered has been lost. Please press Send again in a few minutes."
     )
     try:
-        return render_form(point, t, request.form, {"_form": message}, 503)
+        return render_survey(point, request.form, t=t, errors={"_form": message}, status=503)
     except Exception:  # noqa: BLE001 - a plain 503 page is still better than a 500
         current_app.logger.warning("survey form could not be re-rendered after a database fault")
         return None

@@ -1,4 +1,10 @@
-"""Language of each request: ?lang= (remembered in a cookie), then the cookie, then Vietnamese."""
+"""Language of each request: ?lang= (remembered in a cookie), then the cookie, then Vietnamese.
+
+Officials' pages speak the languages of the compiled catalogues (LANGUAGES). The citizen's
+survey also speaks every complete language stored from a translation sheet; for those, the
+survey's own words come from the stored catalogue and dates and numbers are formatted as in
+Vietnamese.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +18,40 @@ LANGUAGES = ("vi", "en")
 COOKIE = "lang"
 
 
+def _citizen_language(code: str) -> bool:
+    """A stored language complete enough to be offered on the citizen's pages."""
+    if request.blueprint != "public" or not code or len(code) > 16:
+        return False
+    from survey.instrument import instrument
+    from survey.languages.catalog import citizen_languages
+
+    return code in dict(citizen_languages(instrument()))
+
+
+def _allowed(code: str | None) -> bool:
+    return bool(code) and (code in LANGUAGES or _citizen_language(code))  # type: ignore[arg-type]
+
+
 def current_language() -> str:
-    """The request's language code, one of LANGUAGES."""
+    """The request's language code: one of LANGUAGES, or on the survey a complete stored one."""
+    if "sipas_lang" in g:
+        return str(g.sipas_lang)
     # A body refused as too large (413) is never parsed again, not even for its language.
-    form_lang = None if g.get("body_refused") else request.form.get("lang")
-    asked = request.args.get("lang") or form_lang
-    if asked in LANGUAGES:
+    form = {} if g.get("body_refused") else request.form
+    asked = request.args.get("lang") or form.get("setlang") or form.get("lang")
+    if _allowed(asked):
         g.set_lang_cookie = asked
-        return asked
-    cookie = request.cookies.get(COOKIE)
-    return cookie if cookie in LANGUAGES else LANGUAGES[0]
+        lang = asked
+    else:
+        cookie = request.cookies.get(COOKIE)
+        lang = cookie if _allowed(cookie) else LANGUAGES[0]
+    g.sipas_lang = lang
+    return lang  # type: ignore[return-value]
+
+
+def _locale() -> str:
+    lang = current_language()
+    return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
 def _remember(response: Response) -> Response:
@@ -33,7 +63,7 @@ def _remember(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our selector and remember an explicit choice."""
-    babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
+    babel.init_app(app, locale_selector=_locale, default_translation_directories="translations")
     app.after_request(_remember)
 
     @app.context_processor

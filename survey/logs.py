@@ -16,13 +16,17 @@ import time
 
 from flask import Flask, Response, g, request
 
-__all__ = ["Redact", "init_app"]
+__all__ = ["GUNICORN_LOGGING", "Redact", "init_app", "redact"]
 
 access_log = logging.getLogger("sipas.access")
 
 _QUERY = re.compile(r"\?[^\s\"']*")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}\b")
+# Full (eight groups) or compressed (with "::") IPv6; clock times like 12:13:59 are neither.
+_IPV6 = re.compile(
+    r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+    r"|(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{0,4})(?![\w:])"
+)
 # Receipt codes and form tokens in a path: /r/<code>, /c/<code> are as personal as a query.
 _CODE_PATH = re.compile(r"/([rc])/[A-Za-z0-9_\-]+")
 
@@ -64,3 +68,30 @@ def init_app(app: Flask) -> None:
     if app.config.get("SIPAS_ACCESS_LOG", True):
         app.before_request(_start)
         app.after_request(_line)
+
+
+# gunicorn's `logconfig_dict`: error lines redacted, gunicorn's own access lines sent nowhere (it
+# writes them whenever a logging config exists, even with `accesslog = None`), the app's access
+# line (route pattern, status, time) kept. Any gunicorn config may use it:
+# `from survey.logs import GUNICORN_LOGGING as logconfig_dict`.
+GUNICORN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "survey.logs.Redact"}},
+    "formatters": {"plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "null": {"class": "logging.NullHandler"},
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": ["null"], "propagate": False},
+        "sipas.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+    },
+    "root": {"level": "WARNING", "handlers": ["stderr"]},
+}

@@ -23,6 +23,7 @@ from analysis.instrument import Instrument
 from analysis.interchange import iter_response_chunks
 from analysis.xlsx import WorkbookError
 from survey import aggregates, audit
+from survey.cases.intake import open_imported_cases
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Answer, Period, Response, ServicePoint, Unit
@@ -307,5 +308,7 @@ def _import_chunk(frame: pd.DataFrame, ins: Instrument, places: _Places, seen: s
             Answer.__table__.insert(),
             [{"response_id": new_ids[a.pop("pos")], **a} for a in answers],
         )
+    # Comments are masked and opened as cases of their units before the import commits.
+    open_imported_cases(new_ids)
     aggregates.record_responses(new_ids)  # versions, counts; the quality checks run on first read
     return len(new_ids)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from survey import aggregates
+from survey.cases.intake import intake_free_text
 from survey.extensions import db
 from survey.models import Answer, Period, Response, ServicePoint, utcnow
 from survey.sanitize import clean_answers
@@ -57,7 +58,10 @@ def store_response(
     )
     db.session.add(response)
     db.session.flush()
-    rows = answer_rows(response.id, clean_answers(answers))
+    # Control characters go first; then personal data is masked out of free text, and a comment
+    # opens a case, before any row holds it.
+    answers = intake_free_text(response, clean_answers(answers))
+    rows = answer_rows(response.id, answers)
     if rows:
         # One executemany of a cached statement: on the submit path, ORM unit-of-work per
         # answer row cost more than everything else the request does.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from survey.auth.passwords import hash_password
 from survey.extensions import db
-from survey.models import Period, ServicePoint, Unit, User
+from survey.models import Case, Period, ServicePoint, Unit, User, utcnow
 from survey.periods import local_today
 
 
@@ -71,3 +71,34 @@ def make_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_case(
+    unit: Unit,
+    text: str = "Thời gian chờ quá lâu.",
+    category: str = "complaint",
+    status: str = "new",
+    created_at: datetime | None = None,
+    point: ServicePoint | None = None,
+    code: str | None = None,
+    **kw: object,
+) -> Case:
+    """A citizen's case of a unit (no response behind it), optionally with a known code."""
+    from survey.cases.codes import code_hash, normalise
+
+    now = utcnow()
+    case = Case(
+        unit=unit,
+        point=point,
+        text=text,
+        category=category,
+        status=status,
+        created_at=created_at or now,
+        updated_at=now,
+        closed_at=now if status == "closed" else None,
+        code_hash=code_hash(normalise(code) or code) if code else None,
+        **kw,
+    )
+    db.session.add(case)
+    db.session.flush()
+    return case

@@ -69,4 +69,4 @@ def index() -> str:
     )
 
 
-from survey.admin import accounts, audit, dossiers, imports, periods, points, units  # noqa: E402,F401
+from survey.admin import accounts, audit, dossiers, imports, languages, periods, points, units  # noqa: E402,F401

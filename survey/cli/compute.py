@@ -10,7 +10,15 @@ import click
 import pandas as pd
 from sqlalchemy import select
 
-from analysis import AnalysisError, IndexResult, compute_indices, to_csv, to_json_dict, to_table
+from analysis import (
+    AnalysisError,
+    IndexResult,
+    compute_indices,
+    counter_design,
+    to_csv,
+    to_json_dict,
+    to_table,
+)
 from analysis.xlsx import write_xlsx
 from survey.auth.access import family_ids
 from survey.bridge import current_unit_codes, responses_frame
@@ -86,7 +94,9 @@ def compute(
             confidence=confidence,
             include_flagged=include_flagged,
             importance_from=province,
-            counts=counts,
+            # Counters as strata (every counter of a unit is surveyed), post-stratified to the
+            # stored dossier counts per counter and month when there are any.
+            **counter_design(counts),
         )
     except AnalysisError as exc:
         hint = " (or --no-dossiers)" if counts is not None and "dossier" in str(exc) else ""

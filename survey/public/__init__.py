@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from survey.public import views  # noqa: E402,F401  (routes register on import)
+from survey.public import assets, views  # noqa: E402,F401  (routes register on import)

@@ -1,24 +1,35 @@
-"""The survey form built at runtime from the instrument: what to show, and parsing a POST.
+"""Reading the survey's POST body against the instrument: answers, errors, applicable fields.
 
 Field names are item codes (``B1.1``); the policy questions are asked about one group chosen
 in ``policy_group`` and posted as their element code (``A1``), so a respondent can switch the
-group without JavaScript and the server maps the answers to ``A1.G3`` etc.
+group without JavaScript and the server maps the answers to ``A1.G3`` etc. Every page posts
+every answer given so far, so the body alone carries the respondent's state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from analysis.instrument import Instrument, Item
+from survey.public.pages import field_name as _field_name
+from survey.public.pages import policy_template
 
-__all__ = ["FormError", "Submission", "parse_screen", "parse_submission", "sections_view"]
+__all__ = [
+    "CONTROL_FIELDS",
+    "FormError",
+    "Submission",
+    "applicable_only",
+    "parse_screen",
+    "parse_submission",
+    "without_policy",
+]
 
-CONTROL_FIELDS = frozenset({"csrf_token", "t", "lang", "policy_group"})
+# Hidden and navigation fields of the form, besides the answers.
+CONTROL_FIELDS = frozenset({"csrf_token", "t", "lang", "setlang", "policy_group", "page", "nav"})
 Answer = int | tuple[int, ...] | str
 
 
@@ -43,12 +54,6 @@ def _screen_items(ins: Instrument) -> list[Item]:
     return [i for i in ins.items.values() if i.section == "screen"]
 
 
-def _policy_template(ins: Instrument) -> list[Item]:
-    """One policy item per element (the first group's), standing for the whole element."""
-    first = next(iter(ins.policy_groups), None)
-    return list(ins.policy_items(first)) if first else []
-
-
 def parse_screen(args: Mapping[str, str], ins: Instrument) -> dict[str, int]:
     """Leniently read the screener answers of step 1; anything invalid counts as not answered."""
     answers = {}
@@ -57,10 +62,6 @@ def parse_screen(args: Mapping[str, str], ins: Instrument) -> dict[str, int]:
         if raw.isdigit() and item.scale is not None and int(raw) in item.scale.codes:
             answers[item.code] = int(raw)
     return answers
-
-
-def _field_name(item: Item) -> str:
-    return item.element if item.group else item.code  # type: ignore[return-value]
 
 
 def _parse_item(item: Item, form: MultiDict[str, str]) -> Answer | None:
@@ -102,7 +103,7 @@ def parse_submission(form: MultiDict[str, str], ins: Instrument) -> Submission:
     if unknown:
         errors["_form"] = _("The form contains unknown questions: %(codes)s", codes=", ".join(unknown))
     items = [i for i in ins.items.values() if not i.group] + (
-        list(ins.policy_items(group)) if group else _policy_template(ins)
+        list(ins.policy_items(group) if group else policy_template(ins))
     )
     for item in items:
         try:
@@ -119,7 +120,7 @@ def parse_submission(form: MultiDict[str, str], ins: Instrument) -> Submission:
     for code in list(answers):
         item = ins.items[code]
         if not item.applies(answers):
-            errors[_field_name(item)] = _("This question does not apply to your answer in step 1.")
+            errors[_field_name(item)] = _("This question does not apply to your answers on the first page.")
     answered_group = group if any(ins.items[c].group for c in answers) else None
     submission = Submission(answers, answered_group)
     if errors:
@@ -127,60 +128,18 @@ def parse_submission(form: MultiDict[str, str], ins: Instrument) -> Submission:
     return submission
 
 
-@dataclass(frozen=True)
-class QuestionView:
-    """What the template needs to draw one question."""
+def applicable_only(form: MultiDict[str, str], ins: Instrument) -> MultiDict[str, str]:
+    """The form without answers to questions the screeners now skip.
 
-    name: str
-    code: str
-    kind: str
-    text: str
-    options: tuple[tuple[int, str], ...]
-    selected: tuple[str, ...]
-    error: str | None
+    Going back to the first page and changing "why did you come" removes the questions that
+    no longer apply; their old answers are dropped with them rather than refused.
+    """
+    screen = parse_screen(form, ins)
+    skipped = {_field_name(i) for i in ins.items.values() if not i.group and not i.applies(screen)}
+    return MultiDict([(k, v) for k, v in form.items(multi=True) if k not in skipped])
 
 
-def _question(item: Item, lang: str, form: MultiDict[str, str], error: str | None) -> QuestionView:
-    name = _field_name(item)
-    options = tuple((o.code, o.label[lang]) for o in item.scale.options) if item.scale else ()
-    return QuestionView(
-        name, item.code, item.kind, item.text[lang], options, tuple(form.getlist(name)), error
-    )
-
-
-def _shown(item: Item, screen: Mapping[str, int], errors: Mapping[str, str], template: set[str]) -> bool:
-    """Policy items once (as the template), others when they apply or carry an error to clear."""
-    if item.group:
-        return item.code in template
-    return item.applies(screen) or _field_name(item) in errors
-
-
-def sections_view(
-    ins: Instrument,
-    lang: str,
-    screen: Mapping[str, int],
-    form: MultiDict[str, str] | None = None,
-    errors: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """Sections of step 2 with the questions that apply, answers kept, errors beside them."""
-    form = form or MultiDict()
-    errors = errors or {}
-    template = {i.code for i in _policy_template(ins)}
-    view = []
-    for section in ins.sections:
-        items = [ins.items[c] for c in section.items]
-        questions = [
-            _question(i, lang, form, errors.get(_field_name(i)))
-            for i in items
-            if _shown(i, screen, errors, template)
-        ]
-        if questions and section.id != "screen":
-            view.append(
-                {
-                    "id": section.id,
-                    "title": section.title[lang],
-                    "intro": section.intro.get(lang),
-                    "questions": questions,
-                }
-            )
-    return view
+def without_policy(form: MultiDict[str, str], ins: Instrument) -> MultiDict[str, str]:
+    """The form without the policy answers ("Tôi không rõ chính sách này")."""
+    fields = {_field_name(i) for i in policy_template(ins)}
+    return MultiDict([(k, v) for k, v in form.items(multi=True) if k not in fields])

@@ -1,4 +1,8 @@
-"""Survey views: step 1 (screeners), step 2 (the questions that apply), submit, thanks."""
+"""Survey views: the first page, a page turn or the final send (both POST), thanks.
+
+No answer and no readable token ever appears in a URL: answers travel in POST bodies and the
+form-load token is encrypted (formload.py), so an access log cannot link a visit to answers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.extensions import csrf, db, limiter
@@ -17,7 +22,9 @@ from survey.models import Period, ServicePoint
 from survey.periods import local_today, open_period
 from survey.public import bp, formload, receipts
 from survey.public.device import device_hash, device_key, ensure_cookie, no_device
-from survey.public.questionnaire import FormError, parse_screen, parse_submission, sections_view
+from survey.public.navigation import navigate
+from survey.public.questionnaire import FormError, parse_submission
+from survey.public.render import render_survey
 from survey.public.rotation import assign_group
 from survey.responses import find_by_key, store_response
 
@@ -63,46 +70,25 @@ def load_open_period() -> Period:
     return period
 
 
-def render_form(point: ServicePoint, t: str, form, errors=None, status: int = 200):  # type: ignore[no-untyped-def]
-    """Step 2 with the questions that apply, the given answers kept and errors beside them."""
-    ins = instrument()
-    lang = current_language()
-    screen = parse_screen(form, ins)
-    load = formload.read(t)
-    group = form.get("policy_group") or (load.group if load else None)
-    return render_template(
-        "public/form.html",
-        point=point,
-        t=t,
-        screen=screen,
-        group=group,
-        ins=ins,
-        sections=sections_view(ins, lang, screen, form, errors),
-        errors=errors or {},
-    ), status
-
-
-def _has_form_load() -> bool:
-    return formload.read(request.args.get("t")) is not None
-
-
 @bp.get("/s/<token>")
-# Fresh forms per address (a generous budget: a service centre shares one Wi-Fi address).
-@limiter.limit(lambda: str(current_app.config["SURVEY_LIMIT_FORM_LOADS"]), exempt_when=_has_form_load)
+# Fresh forms per address (a generous budget: a service centre shares one Wi-Fi address). Every
+# GET is a fresh form load: the pages after the first are POSTs.
+@limiter.limit(lambda: str(current_app.config["SURVEY_LIMIT_FORM_LOADS"]))
 def survey(token: str):  # type: ignore[no-untyped-def]
-    """Step 1 for a fresh visit; step 2 once the form-load token comes back with the screeners."""
+    """The first page of a fresh form load: a new encrypted form-load token, nothing in the URL."""
     point = load_point(token)
     period = load_open_period()
     if (answered := receipts.used_code_page(point)) is not None:
         return answered
-    ins = instrument()
-    t = request.args.get("t")
-    if formload.read(t) is None:
-        t = formload.issue(assign_group(ins, point, period))
-        return render_template(
-            "public/start.html", point=point, t=t, ins=ins, screen=parse_screen(request.args, ins)
-        )
-    return render_form(point, t, request.args)
+    t = formload.issue(assign_group(instrument(), point, period))
+    return render_survey(point, MultiDict(), t=t, fresh=True)
+
+
+def _turning_page() -> bool:
+    """A POST that only moves between pages (or changes language): nothing is stored."""
+    return request.method == "POST" and (
+        request.form.get("nav", "send") != "send" or bool(request.form.get("setlang"))
+    )
 
 
 def _limit(per: str):  # type: ignore[no-untyped-def]
@@ -112,15 +98,20 @@ def _limit(per: str):  # type: ignore[no-untyped-def]
 @bp.post("/s/<token>")
 # Two budgets: a small one per phone (signed device cookie), and a large one per address that
 # every submit also counts against, since a whole service centre may share one Wi-Fi address.
-@limiter.limit(_limit("DEVICE"), key_func=device_key, exempt_when=no_device)
-@limiter.limit(_limit("ADDRESS"), key_func=get_remote_address)
+# Turning a page stores nothing and is not counted.
+@limiter.limit(_limit("DEVICE"), key_func=device_key, exempt_when=lambda: no_device() or _turning_page())
+@limiter.limit(_limit("ADDRESS"), key_func=get_remote_address, exempt_when=_turning_page)
 @csrf.exempt  # checked just below, once the rate limits have counted the request
 def submit(token: str):  # type: ignore[no-untyped-def]
     """Store the answers once per form load and send the respondent to the thank-you page."""
     csrf.protect()  # a CSRFError keeps the answers (errors.py): a flood of forged POSTs is throttled too
     point = load_point(token)
     period = load_open_period()
+    if _turning_page():
+        return navigate(point, request.form)
     load = formload.read(request.form.get("t"))
+    if load is None and (stored := _already_stored(request.form.get("t"))) is not None:
+        return stored
     try:
         sub = parse_submission(request.form, instrument())
     except FormError as exc:
@@ -131,7 +122,7 @@ def submit(token: str):  # type: ignore[no-untyped-def]
         errors.setdefault("_form", _expired())
     if errors or load is None:
         t = request.form["t"] if load else formload.issue(request.form.get("policy_group"))
-        return render_form(point, t, request.form, errors, 422)
+        return render_survey(point, request.form, t=t, errors=errors, status=422)
     try:
         store_response(
             point=point,
@@ -163,8 +154,17 @@ def thanks(token: str):  # type: ignore[no-untyped-def]
     return render_template("public/thanks.html", point=load_point(token))
 
 
+def _already_stored(t: str | None) -> WerkzeugResponse | None:
+    """A late retry of an expired form load whose answers were stored: straight to thanks."""
+    old = formload.read(t, max_age_s=None)
+    if old is None or find_by_key(old.key) is None:
+        return None
+    token = (request.view_args or {})["token"]
+    return redirect(url_for("public.thanks", token=token), 303)
+
+
 def _expired() -> str:
-    return _("Your session had expired. Your answers are kept below: please press Send again.")
+    return _("Your session had expired. Your answers are kept: please press Send again.")
 
 
 def resubmit_after_csrf() -> WerkzeugResponse | tuple[str, int]:
@@ -173,4 +173,4 @@ def resubmit_after_csrf() -> WerkzeugResponse | tuple[str, int]:
     point = load_point(token)
     t = request.form.get("t") or formload.issue(None)
     current_app.logger.info("survey CSRF failure at point %s", point.id)
-    return render_form(point, t, request.form, {"_form": _expired()}, 400)
+    return render_survey(point, request.form, t=t, errors={"_form": _expired()}, status=400)

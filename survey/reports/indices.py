@@ -27,7 +27,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import Difference, Estimate, GroupResult, IndexResult, compute_indices, difference
+from analysis import (
+    Difference,
+    Estimate,
+    GroupResult,
+    IndexResult,
+    compute_indices,
+    counter_design,
+    difference,
+)
 from analysis.results import z_value
 from analysis.serialise import estimate_dict
 from survey.aggregates import data_version
@@ -78,6 +86,7 @@ def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame |
         by=list(BY[by]) if by else None,
         weight="weight",
         importance_from=importance_from,
+        **counter_design(),  # counters as strata: a unit's numbers come from its own counters
     )
 
 

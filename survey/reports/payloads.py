@@ -20,9 +20,8 @@ from survey.models import Period, ResponseDay, ServicePoint, Unit, utcnow
 from survey.periods import local_today
 from survey.reports import indices
 
-__all__ = ["COMMENTS_SHOWN", "SILENT_DAYS", "WEEKS_SHOWN", "province_report", "silent_points", "unit_report"]
+__all__ = ["SILENT_DAYS", "WEEKS_SHOWN", "province_report", "silent_points", "unit_report"]
 
-COMMENTS_SHOWN = 50  # the newest comments on the page; the total is shown next to them
 WEEKS_SHOWN = 8  # response counts per counter and week, newest week last
 SILENT_DAYS = 7  # a counter without a response for this long is listed as silent
 _TREND_FIELDS = ("key", "n", "sipas", "policy", "service", "elements", "items", "flags")
@@ -81,7 +80,6 @@ def _unit_payload(unit: Unit, period: Period | None, family: set[int], peers: li
         "month": _trend(frame, "month"),
         "quarter": _trend(frame, "quarter"),
         "rank": _peer_rank(unit, period, peers),
-        "comments": _comments(frame),
         "counters": to_json_dict(counters)["groups"][1:],
         "weeks": _weekly(family, period),
         "as_of": _as_of(frame),
@@ -93,21 +91,6 @@ def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     """SIPAS, sub-indices and elements per month or quarter (each from its own responses)."""
     groups = to_json_dict(indices.compute(frame, by))["groups"][1:]
     return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
-
-
-def _comments(frame: pd.DataFrame) -> dict[str, Any]:
-    """The newest citizens' comments (C1), as plain text: the template escapes them."""
-    text = frame["comment"].astype("string").str.strip()
-    chosen = frame.loc[text.fillna("").ne(""), ["submitted_at", "comment"]]
-    # The bridge orders by submission time then id, so reversing gives the newest first.
-    newest = chosen.iloc[::-1].head(COMMENTS_SHOWN)
-    return {
-        "total": len(chosen),
-        "latest": [
-            {"at": at.strftime("%Y-%m-%d %H:%M"), "text": str(comment).strip()}
-            for at, comment in newest.itertuples(index=False)
-        ],
-    }
 
 
 def _weekly(family: set[int], period: Period | None) -> dict[str, Any]:

@@ -127,7 +127,6 @@ def report_view(payload: dict[str, Any], lang: str) -> dict[str, Any]:
         "month_chart": trend_chart(payload["month"], baseline),
         "quarter_chart": trend_chart(payload["quarter"], baseline),
         "rank": payload["rank"],
-        "comments": payload["comments"],
         "as_of": payload.get("as_of"),
         "computed_at": payload.get("computed_at"),
     }

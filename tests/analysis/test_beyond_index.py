@@ -61,7 +61,12 @@ def test_spearman_from_table_equals_scipy(seed):
 
 
 def test_priorities_rank_weak_items_that_matter(instrument):
-    """An item that moves with B0 and is rated low comes first; one unrelated to B0 is not listed."""
+    """An item that moves with B0 and is rated low comes first; one unrelated to B0 is not listed.
+
+    B1.1 is 20 of 40 satisfied, rho = 1. Unstratified, Var(p) = p(1−p)/(n−1), so the
+    Korn–Graubard n_eff is 39 on 39 df (no df factor): the upper bound is the Clopper–Pearson
+    one, Beta quantile 0.975 of (19.5 + 1, 19.5); score = 1 · (100 − 100·high).
+    """
     rows = []
     for k in range(40):
         good = k % 2 == 0
@@ -70,13 +75,16 @@ def test_priorities_rank_weak_items_that_matter(instrument):
         )
     group = compute_indices(frame(instrument, rows), instrument, include_flagged=True).group()
     assert group.priorities[0].item == "B1.1"
-    assert group.priorities[0].score == pytest.approx((100 - 50) * 1.0)
+    high = stats.beta.ppf(0.975, 20.5, 19.5)
+    assert group.priorities[0].score == pytest.approx(100 - 100 * high, abs=1e-9)
     assert "B1.2" not in [p.item for p in group.priorities if p.score > 0]
 
 
 def test_small_group_borrows_importance_from_the_selection(instrument):
     """A unit with fewer than 100 responses ranks with the whole selection's correlations."""
-    rows = [{"B0": 5 if k % 2 else 2, "B1.1": 4 if k % 2 else 1, "unit_code": f"U{k % 2}"} for k in range(20)]
+    rows = [
+        {"B0": 5 if k % 4 else 2, "B1.1": 4 if k % 4 else 1, "unit_code": f"U{k % 2}"} for k in range(120)
+    ]
     result = compute_indices(frame(instrument, rows), instrument, by="unit_code", include_flagged=True)
     assert result.group(unit_code="U1").priorities[0].importance_from == "selection"
 

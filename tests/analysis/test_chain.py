@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from analysis_fixtures import frame, full_row
+from scipy import stats
 
 from analysis.chain import chain_coefficients
 from analysis.compute import compute_indices as _compute
@@ -100,40 +101,57 @@ def test_coefficients_sum_to_one(instrument):
     assert np.allclose(sums[~chain.defined], 0.0)
 
 
-def test_single_cluster_stratum_is_flagged(instrument):
-    """A stratum with one cluster contributes no variance and raises single_cluster."""
+def test_single_cluster_is_flagged_and_claims_no_se(instrument):
+    """One cluster in the domain: 0 degrees of freedom, the SE is null with single_cluster, not 0."""
     rows = [{"B1.1": 5, "point_code": "P1"}, {"B1.1": 2, "point_code": "P1"}]
     result = compute_indices(frame(instrument, rows), instrument, by="unit_code", cluster="point_code")
     group = result.group(unit_code="U1")
     assert "single_cluster" in group.flags
-    assert group.items["B1.1"].se == 0.0
+    item = group.items["B1.1"]
+    assert item.se is None and item.df == 0 and "single_cluster" in item.flags
+    assert item.confidence_interval() == (None, None)
+
+
+# 40 responses: 24 answer everything 5, 6 everything 1, 10 everything 4 about group G2.
+FORTY = [full_row(5, 5)] * 24 + [full_row(1, 1)] * 6 + [full_row(4, 4, "G2")] * 10
 
 
 def test_baseline_comparison_by_hand(instrument):
-    """diff = I − 81.51, z = diff / SE and p two-sided from the normal."""
-    rows = [full_row(5, 5)] * 3 + [full_row(1, 1)] + [full_row(4, 4, "G2")] * 2
-    group = compute_indices(frame(instrument, rows), instrument).group()
+    """diff = I − 81.51, t = diff / SE, p two-sided from Student's t on n − 1 = 39 df."""
+    group = compute_indices(frame(instrument, FORTY), instrument).group()
     diff = group.sipas.value - 81.51
+    t = diff / group.sipas.se
+    assert group.sipas.df == 39
     assert group.vs_baseline.diff_pp == pytest.approx(diff)
-    assert group.vs_baseline.z == pytest.approx(diff / group.sipas.se)
-    assert group.vs_baseline.p_value == pytest.approx(math.erfc(abs(diff / group.sipas.se) / math.sqrt(2)))
+    assert group.vs_baseline.t == pytest.approx(t) and group.vs_baseline.z == group.vs_baseline.t
+    assert group.vs_baseline.p_value == pytest.approx(2 * stats.t.sf(abs(t), 39), rel=1e-12)
 
 
-def test_small_sample_and_needed_responses(instrument):
-    """Six responses are a small sample; the responses needed follow n·(h/5)² − n."""
+def test_no_test_below_thirty_responses(instrument):
+    """Six responses: the difference from the baseline is shown, no t or p (METHOD §6 minimums)."""
     rows = [full_row(5, 5)] * 3 + [full_row(1, 1)] + [full_row(4, 4, "G2")] * 2
     group = compute_indices(frame(instrument, rows), instrument).group()
-    assert "small_sample" in group.flags
-    half = 1.959963984540054 * group.sipas.se
-    assert group.needed_for_5pp == math.ceil(6 * (half / 5) ** 2 - 1e-9) - 6
+    assert group.vs_baseline.diff_pp == pytest.approx(group.sipas.value - 81.51)
+    assert group.vs_baseline.p_value is None and group.vs_baseline.t is None
+    assert group.sipas.confidence_interval() == (None, None) and "small_sample" in group.sipas.flags
+    assert group.needed_for_5pp is None
+
+
+def test_needed_responses_follow_t_and_the_design_effect(instrument):
+    """Unstratified, the design effect is 1: n_needed = n·t²_{39}·SE²/5², minus the 40 there are."""
+    group = compute_indices(frame(instrument, FORTY), instrument).group()
+    t = stats.t.ppf(0.975, 39)
+    assert group.needed_for_5pp == math.ceil(40 * t**2 * group.sipas.se**2 / 25 - 1e-9) - 40
+    low, high = group.sipas.confidence_interval()
+    assert (high - low) / 2 == pytest.approx(t * group.sipas.se)
 
 
 def test_confidence_interval_is_clipped(instrument):
-    """A 100 % rate with a positive SE keeps its interval inside [0, 100]."""
-    rows = [{"B1.1": 5, "B1.2": 5}, {"B1.1": 5, "B1.2": 1}, {"B1.1": 5, "B1.2": 4}]
+    """B1 = (100 + 97.2)/2 with a positive SE: its t interval stays inside [0, 100]."""
+    rows = [{"B1.1": 5, "B1.2": 5}] * 35 + [{"B1.1": 5, "B1.2": 1}]
     group = compute_indices(frame(instrument, rows), instrument).group()
     low, high = group.elements["B1"].confidence_interval()
-    assert high <= 100.0 and low >= 0.0
+    assert high == 100.0 and 0.0 < low < group.elements["B1"].value
 
 
 def test_no_responses_give_nulls_not_errors(instrument):
@@ -146,17 +164,19 @@ def test_no_responses_give_nulls_not_errors(instrument):
 
 
 def test_difference_between_independent_units(instrument):
-    """Two units in separate strata: diff = a − b, SE = sqrt(SE_a² + SE_b²)."""
+    """Two units as strata: diff = a − b, SE = sqrt(SE_a² + SE_b²), Welch–Satterthwaite df."""
     from analysis.report import difference
 
-    rows = [{"B1.1": 5, "unit_code": "U1"}, {"B1.1": 1, "unit_code": "U1"}, {"B1.1": 5, "unit_code": "U1"}]
-    rows += [{"B1.1": 1, "unit_code": "U2"}, {"B1.1": 4, "unit_code": "U2"}, {"B1.1": 2, "unit_code": "U2"}]
-    result = compute_indices(frame(instrument, rows), instrument, by="unit_code")
+    rows = [{"B1.1": 5 if k % 3 else 1, "unit_code": "U1"} for k in range(36)]
+    rows += [{"B1.1": 4 if k % 3 == 0 else 2, "unit_code": "U2"} for k in range(36)]
+    result = compute_indices(frame(instrument, rows), instrument, by="unit_code", strata="unit_code")
     a, b = result.group(unit_code="U1").items["B1.1"], result.group(unit_code="U2").items["B1.1"]
     d = difference(a, b)
     assert d.diff_pp == pytest.approx(200 / 3 - 100 / 3)
     assert d.se == pytest.approx(math.hypot(a.se, b.se))
-    assert d.p_value == pytest.approx(math.erfc(abs(d.z) / math.sqrt(2)))
+    df = (a.se**2 + b.se**2) ** 2 / (a.se**4 / 35 + b.se**4 / 35)
+    assert d.df == pytest.approx(df)
+    assert d.p_value == pytest.approx(2 * stats.t.sf(abs(d.diff_pp / d.se), df))
 
 
 def test_national_comparison_uses_the_national_figure(instrument):
@@ -175,3 +195,14 @@ def test_unknown_policy_element_method_is_an_error(tmp_path):
     path.write_text(source.replace(old, 'policy_element_method = "median_over_groups"'), encoding="utf-8")
     with pytest.raises(InstrumentError, match="policy_element_method"):
         load_instrument(path)
+
+
+def test_policy_element_with_few_answers_in_a_group_is_marked(instrument):
+    """A1 over G1 (40 answers) and G2 (5) is marked few_per_group; with 12 in G2 it is not."""
+    few = [full_row(4, 4, "G1")] * 40 + [full_row(4, 2, "G2")] * 5
+    enough = [full_row(4, 4, "G1")] * 40 + [full_row(4, 2, "G2")] * 12
+
+    def flags(rows):  # type: ignore[no-untyped-def]
+        return compute_indices(frame(instrument, rows), instrument).group().elements["A1"].flags
+
+    assert "few_per_group" in flags(few) and "few_per_group" not in flags(enough)

@@ -53,7 +53,10 @@ def test_json_follows_spec(capsys):
         for name in ("sipas", "policy", "service", *group["elements"].values(), *group["items"].values()):
             entry = group[name] if isinstance(name, str) else name
             assert set(entry) >= ESTIMATE_KEYS
-        assert set(group["vs_baseline"]) == {"diff_pp", "z", "p_value"}
+        assert set(group["vs_baseline"]) == {"diff_pp", "z", "t", "df", "p_value"}
+        assert {"df", "improve_first", "improve_first_left", "e1", "outcome", "including_flagged"} <= set(
+            group
+        )
         assert list(group["elements"]) == ["B1", "B2", "B3", "B4", "B5", "A1", "A2", "A3", "A4"]
 
 
@@ -69,6 +72,9 @@ def test_null_estimates_are_null_with_a_flag(instrument):
             "ci_low": None,
             "ci_high": None,
             "n": 0,
+            "df": None,
+            "n_eff": None,
+            "ci_method": None,
             "flags": ["no_data"],
         }
         assert group["sipas"]["value"] is None and group["vs_baseline"]["diff_pp"] is None
@@ -100,7 +106,8 @@ def test_csv_format_is_tidy(capsys):
         "A3",
         "A4",
     }
-    assert len(rows) == 5 * (1 + 3 + 9 + 53)  # the group, 17 service and 36 policy items
+    # the group, SIPAS and sub-indices, elements, 17 service and 36 policy items, B0, 6 E1 options
+    assert len(rows) == 5 * (1 + 3 + 9 + 53 + 1 + 6)
 
 
 def test_table_format_is_readable(result):

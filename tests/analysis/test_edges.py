@@ -49,12 +49,13 @@ def test_huge_finite_weights_equal_unit_weights(instrument):
 
 
 def test_single_response_unit_claims_no_precision(instrument):
-    """One response: SE 0 from a lonely cluster gives no needed_for_5pp and the rank range [1, 2]."""
+    """One response: no SE (one PSU), no needed_for_5pp and the rank range [1, 2]."""
     rows = [dict(full_row(4 + k % 2, 3 + k % 3), unit_code="U1") for k in range(40)]
     rows.append(dict(full_row(1, 1), unit_code="U2"))  # SIPAS 0, far below U1's interval
     result = compute_indices(frame(instrument, rows), instrument, by="unit_code", include_flagged=True)
     lonely, other = result.group(unit_code="U2"), result.group(unit_code="U1")
-    assert lonely.sipas.se == 0 and "single_cluster" in lonely.flags
+    assert lonely.sipas.se is None and "single_cluster" in lonely.flags
+    assert "single_cluster" in lonely.sipas.flags and lonely.sipas.confidence_interval() == (None, None)
     assert lonely.needed_for_5pp is None
     # With U2's interval [0, 100] it overlaps U1's: by hand, both ranks may be 1 or 2.
     assert (lonely.rank.best, lonely.rank.worst) == (1, 2)
@@ -92,11 +93,12 @@ def _driven(n: int, seed: int, unit: str, sign: int) -> list[dict]:
 
 
 def test_small_unit_borrows_importance_from_the_reference(instrument):
-    """A unit of 20 responses alone, given the province, ranks as in the province run by unit."""
-    province = frame(instrument, _driven(150, 1, "BIG", 1) + _driven(20, 2, "SMALL", -1))
+    """A unit of 60 responses alone, given the province, ranks as in the province run by unit."""
+    province = frame(instrument, _driven(150, 1, "BIG", 1) + _driven(60, 2, "SMALL", -1))
     small = province[province["unit_code"] == "SMALL"]
-    wide = compute_indices(province, instrument, by="unit_code", include_flagged=True)
-    alone = compute_indices(small, instrument, by="unit_code", include_flagged=True, importance_from=province)
+    options = {"by": "unit_code", "strata": "unit_code", "include_flagged": True}
+    wide = compute_indices(province, instrument, **options)
+    alone = compute_indices(small, instrument, importance_from=province, **options)
     expected = wide.group(unit_code="SMALL").priorities
     got = alone.group(unit_code="SMALL").priorities
     assert [(p.item, p.importance, p.score) for p in got] == [
@@ -119,7 +121,8 @@ def test_undefined_importance_falls_back_per_item(instrument):
 
 def test_item_without_importance_is_not_ranked(instrument):
     """An item answered 3 by everyone has no rho with B0: it is left out, not scored 0."""
-    rows = [{"B0": 1 + k % 5, "B1.1": 1 + k % 5, "B1.2": 3} for k in range(20)]
-    priorities = compute_indices(frame(instrument, rows), instrument, include_flagged=True).group().priorities
-    assert [p.item for p in priorities] == ["B1.1"]
-    assert all(np.isfinite(p.importance) for p in priorities)
+    rows = [{"B0": 1 + k % 5, "B1.1": 1 + k % 5, "B1.2": 3} for k in range(40)]
+    group = compute_indices(frame(instrument, rows), instrument, include_flagged=True).group()
+    assert [p.item for p in group.priorities] == ["B1.1"]
+    assert all(np.isfinite(p.importance) for p in group.priorities)
+    assert {x.code: x.reason for x in group.improve_left}["B1.2"] == "no_importance"

@@ -63,11 +63,41 @@ OPTIONS = {"by": "unit_code", "cluster": "point_code", "weight": "weight", "incl
 @SETTINGS
 @given(responses())
 def test_indices_stay_within_0_and_100(df):
-    """Every estimate and interval lies in [0, 100]."""
+    """Every estimate and interval lies in [0, 100]; an SE is never negative."""
     for e in _estimates(compute_indices(df, INSTRUMENT, **OPTIONS)):
         if e.value is not None:
             low, high = e.confidence_interval()
-            assert 0 <= low <= e.value <= high <= 100 and e.se >= 0
+            assert 0 <= e.value <= 100 and (e.se is None or e.se >= 0)
+            if low is not None:
+                assert 0 <= low <= e.value <= high <= 100
+
+
+def _alike_within_strata(df: pd.DataFrame, code: str, strata: str, weight: pd.Series) -> bool:
+    """Whether each stratum's responses are alike for an item: the same ``w·(y − p·x)`` (a
+    response without a valid answer, x = 0, agrees only when everyone valid agrees with p)."""
+    y = df[code].isin([4, 5]).to_numpy(dtype=float)
+    x = df[code].isin([1, 2, 3, 4, 5]).to_numpy(dtype=float)
+    w = weight.to_numpy(dtype=float)
+    p = (w * y).sum() / (w * x).sum()
+    score = pd.Series(np.round(w * (y - p * x), 9), index=df.index)
+    return bool((score.groupby(df[strata]).nunique() <= 1).all())
+
+
+@SETTINGS
+@given(responses())
+def test_zero_se_only_when_every_answer_is_alike_within_strata(df):
+    """se = 0 only with the flag no_variance, and for an item only when its answers are alike
+    within every stratum of the domain (counters as strata, weighted)."""
+    options = {"by": "unit_code", "strata": "point_code", "weight": "weight", "include_flagged": True}
+    result = compute_indices(df, INSTRUMENT, **options)
+    for group in result.groups:
+        rows = df if not group.key else df[df["unit_code"] == group.key["unit_code"]]
+        for e in (group.sipas, group.policy, group.service, *group.elements.values()):
+            assert e.se != 0 or "no_variance" in e.flags
+        for code, e in group.items.items():
+            if e.se == 0:
+                assert "no_variance" in e.flags
+                assert _alike_within_strata(rows, code, "point_code", rows["weight"]), (group.key, code)
 
 
 @SETTINGS
@@ -79,9 +109,9 @@ def test_permuting_rows_changes_nothing(df, rnd):
     before = _values(compute_indices(df, INSTRUMENT, **OPTIONS))
     after = _values(compute_indices(df.iloc[order], INSTRUMENT, **OPTIONS))
     for (v1, s1), (v2, s2) in zip(before, after, strict=True):
-        assert (v1 is None) == (v2 is None)
+        assert (v1 is None) == (v2 is None) and (s1 is None) == (s2 is None)
         if v1 is not None:
-            assert math.isclose(v1, v2, abs_tol=1e-9) and _same_se(s1, s2)
+            assert math.isclose(v1, v2, abs_tol=1e-9) and (s1 is None or _same_se(s1, s2))
 
 
 @SETTINGS
@@ -93,7 +123,8 @@ def test_scaling_all_weights_changes_no_value(df, factor):
     after = _values(compute_indices(scaled, INSTRUMENT, **OPTIONS))
     for (v1, s1), (v2, s2) in zip(before, after, strict=True):
         if v1 is not None:
-            assert math.isclose(v1, v2, abs_tol=1e-9) and _same_se(s1, s2)
+            assert math.isclose(v1, v2, abs_tol=1e-9) and (s1 is None) == (s2 is None)
+            assert s1 is None or _same_se(s1, s2)
 
 
 @SETTINGS

@@ -70,16 +70,30 @@ def test_four_in_a_row_is_not_a_burst(instrument):
 
 
 def test_after_hours_uses_the_point_hours(instrument):
-    """A Sunday or 12:00 submission is after hours at a point open mon-fri mornings and afternoons."""
+    """A form loaded on Sunday or at 12:15 is after hours at a point open mon-fri 07:00-11:30 and
+    13:30-17:00; 11:59 is within the 30-minute grace after 11:30."""
     rows = [
         {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T08:00:00"},  # Tuesday morning
-        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T12:00:00"},
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T12:15:00"},
         {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-06T09:00:00"},  # Sunday
         {"B1.1": 4, "point_code": "P2", "submitted_at": "2025-07-06T09:00:00"},  # no hours known
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T11:59:00"},  # grace
     ]
     hours = {"P1": "mon-fri 07:00-11:30,13:30-17:00; sat 07:30-11:30"}
     flags = flag_responses(frame(instrument, rows), instrument, hours).tolist()
-    assert flags == ["", "after_hours", "after_hours", ""]
+    assert flags == ["", "after_hours", "after_hours", "", ""]
+
+
+def test_after_hours_judges_the_form_load_time(instrument):
+    """A form loaded at 16:50 and sent at 21:00 (answered at home) is not after hours; one loaded
+    at 06:20 (40 minutes before opening) is, even if sent at 07:10; 06:35 is within the grace."""
+    rows = [
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T21:00:00", "duration_s": 4 * 3600 + 600},
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T07:10:00", "duration_s": 50 * 60},
+        {"B1.1": 4, "point_code": "P1", "submitted_at": "2025-07-01T06:40:00", "duration_s": 5 * 60},
+    ]
+    hours = {"P1": "mon-fri 07:00-17:00"}
+    assert flag_responses(frame(instrument, rows), instrument, hours).tolist() == ["", "after_hours", ""]
 
 
 def test_existing_flags_are_kept(instrument):
@@ -89,6 +103,23 @@ def test_existing_flags_are_kept(instrument):
         "speeder;manual_check",
         "manual_check",
     ]
+
+
+def test_straightliners_are_counted_not_excluded(instrument):
+    """A straight-liner stays in the index by default and is counted (METHOD §6)."""
+    rows = [full_row(5, 5)] + [{"B1.1": 1, "B1.2": 2}]
+    result = compute_indices(frame(instrument, rows), instrument)
+    assert result.quality["straightliner"] == 1 and result.quality["excluded"] == 0
+    assert result.group().items["B1.1"].value == 50.0 and result.group().n == 2
+
+
+def test_index_is_also_shown_with_the_excluded_responses(instrument):
+    """With a speeder left out, the group also carries its headline indices with everyone kept."""
+    rows = [full_row(5, 5)] * 3 + [full_row(1, 1) | {"duration_s": 5}]
+    group = compute_indices(frame(instrument, rows), instrument).group()
+    assert group.n == 3 and group.sipas.value == 100.0
+    both = group.including_flagged
+    assert both["n"] == 4 and both["sipas"].value == 75.0
 
 
 def test_flagged_responses_are_excluded_and_counted(instrument):

@@ -34,9 +34,9 @@ def fixture() -> dict[str, Any]:
 
 
 def _typed(table: Table, column: str, value: object) -> object:
+    if value is None or column not in table.c:  # a column a later migration dropped: as stored
+        return value
     kind = table.c[column].type
-    if value is None:
-        return None
     if isinstance(kind, DateTime):
         return datetime.fromisoformat(str(value))
     if isinstance(kind, Date):

@@ -177,3 +177,14 @@ def test_restore_refuses_a_file_that_is_not_a_backup(source, tmp_path):
     assert result.exit_code == 1 and "backup cannot be restored into the" in result.output
     assert _cli(target, "restore", str(junk)).exit_code == 1
     dispose(target)
+
+
+def test_retention_waits_for_the_upgrade_of_a_restored_database(source):
+    """On a database not yet upgraded (a restored old backup), retention asks for `sipas init` first."""
+    old = app_for(source.spare(1))
+    load_previous_schema(old)
+    result = _cli(old, "retention")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the database is at migration 0004, not the newest (")
+    assert result.output.endswith("): run `sipas init` first\n")
+    dispose(old)

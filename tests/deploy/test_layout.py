@@ -96,11 +96,24 @@ def test_the_site_logs_no_client_address_nor_query_string(rendered):
     assert logs and all(v == "off" or v.endswith(" sipas_private") for v in logs), logs
 
 
+def _bytes(size: str) -> int:
+    return int(size[:-1]) * {"k": 1024, "m": 1024 * 1024}[size[-1]] if size[-1] in "km" else int(size)
+
+
 def test_the_body_limits_are_the_apps(rendered):
-    """nginx refuses bodies above the app's own limits: 64 KB on citizens' pages, 20 MB uploads."""
+    """nginx refuses exactly the bodies the app would: citizens' pages above the survey limit,
+    anything else above the upload limit (the app's defaults, SIPAS_SURVEY_MAX_BYTES and
+    SIPAS_UPLOAD_MAX_BYTES)."""
+    from survey import create_app
+    from tests.conftest import TEST_CONFIG
+
+    config = create_app(dict(TEST_CONFIG)).config
     site = (rendered.out / "nginx-sipas.conf").read_text()
-    assert "client_max_body_size 20m;" in site
-    assert "location ~ ^/(s|r|c)/ {\n        client_max_body_size 64k;" in site
+    server = re.search(r"\n    client_max_body_size (\w+);", site)
+    citizens = re.search(r"location ~ \^/\(s\|r\|c\)/ \{\n        client_max_body_size (\w+);", site)
+    assert server and citizens
+    assert _bytes(server.group(1)) == config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+    assert _bytes(citizens.group(1)) == config["SIPAS_SURVEY_MAX_BYTES"] == 64 * 1024
 
 
 def test_systemd_accepts_the_unit_and_its_sandbox(rendered):
@@ -218,7 +231,7 @@ def test_the_command_wrapper_is_valid_shell(rendered):
 
 
 def test_gunicorn_runs_the_workers_check_config_reasons_with(monkeypatch):
-    """deploy/gunicorn.conf.py takes its worker count from the rule check-config uses, and no access log."""
+    """deploy/gunicorn.conf.py: the worker count of check-config's rule, the app's redacted logging."""
     for env in ({"SIPAS_WORKERS": "3"}, {"WEB_CONCURRENCY": "6"}, {}):
         monkeypatch.delenv("SIPAS_WORKERS", raising=False)
         monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
@@ -226,7 +239,9 @@ def test_gunicorn_runs_the_workers_check_config_reasons_with(monkeypatch):
             monkeypatch.setenv(k, v)
         conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
         assert conf["workers"] == worker_count(env)
-    assert conf["accesslog"] is None and conf["forwarded_allow_ips"] == "127.0.0.1,::1"
+    app = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # the app's own settings (make demo)
+    assert conf["accesslog"] is None and conf["logconfig_dict"] == app["logconfig_dict"]
+    assert conf["forwarded_allow_ips"] == "127.0.0.1,::1" and conf["timeout"] == app["timeout"]
 
 
 def test_render_refuses_a_value_that_would_break_a_file(tmp_path):

@@ -76,7 +76,7 @@ class Phone:
             self.stack.rendered.https_port,
             context=context,
             source_address=(self.address, 0),
-            timeout=30,
+            timeout=60,
         )
         head = {"Host": f"{SERVER_NAME}:{self.stack.rendered.https_port}", **(headers or {})}
         if self.cookies:
@@ -286,7 +286,7 @@ def test_a_survey_body_over_64_kb_is_refused_by_nginx_with_a_vietnamese_page(sta
 
 def test_plain_http_moves_to_https(stack):
     """http:// answers 301 to the same path on https://, at the server's own name."""
-    conn = http.client.HTTPConnection("127.0.0.1", stack.rendered.http_port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", stack.rendered.http_port, timeout=60)
     conn.request("GET", f"/s/{stack.token}", headers={"Host": SERVER_NAME})
     reply = conn.getresponse()
     assert (reply.status, reply.headers["Location"]) == (
@@ -335,7 +335,7 @@ def test_a_phone_browser_answers_through_nginx(stack, browser):
         viewport={"width": 360, "height": 740}, is_mobile=True, locale="vi-VN", ignore_https_errors=True
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)
     before = _count(stack.url, Response)
     page.goto(f"https://127.0.0.1:{stack.rendered.https_port}/s/{stack.token}")
     for _ in range(40):  # one press of "next"/"send" per page, whatever the number of pages

@@ -234,3 +234,20 @@ def test_error_page_renders_with_an_unreachable_database() -> None:
     assert reply.status_code == 503 and "Tạm thời gián đoạn" in reply.text
     with app.app_context():
         _db.engine.dispose()
+
+
+def test_database_dying_after_the_page_is_rendered_does_not_turn_it_into_a_500(pg) -> None:
+    """The connection dies between the view and the session's close: the page still goes out."""
+    _, cluster, _ = pg
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": cluster.url})
+
+    @app.get("/_probe")
+    def probe() -> str:
+        _db.session.execute(text("SELECT 1"))  # a transaction is open on this connection
+        cluster.stop()
+        return "rendered"
+
+    reply = app.test_client().get("/_probe")
+    assert reply.status_code == 200 and reply.text == "rendered"
+    with app.app_context():
+        _db.engine.dispose()

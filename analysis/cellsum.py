@@ -1,0 +1,327 @@
+"""The one pass over responses: every sufficient statistic of every cell (see :mod:`analysis.layout`).
+
+A cell's statistics are one row of numbers; :class:`Columns` says where each kind lives. Rows are
+sorted by cell and, within a cell, by policy group, so the cross-products are a few small matrix
+products per cell (service × service once, service × group and group × group per group present)
+instead of one product over all 115 variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.answers import Answers
+from analysis.errors import DataError
+from analysis.layout import Layout
+
+__all__ = ["Columns", "columns_of", "multi_choices", "row_sums"]
+
+#: Rows turned into 0/1 variables at a time (16k × 115 × 8 B = 15 MB: stays near the cache).
+CHUNK = 1 << 14
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Slices of a cell's row of statistics."""
+
+    n: int
+    sw: int
+    sw2: int
+    s0: slice
+    s1: slice
+    s1sq: slice
+    pairs: slice
+    tables: slice
+    alpha: slice
+    counts: slice
+    width: int
+
+
+def columns_of(layout: Layout) -> Columns:
+    """Positions of each statistic in a cell's row: n, Σw, Σw², Σv, Σw·v, Σw²·v, the stored
+    products Σw²·v_i·v_j, the contingency tables, the alpha sums and the estimate counts."""
+    v = layout.n_vars
+    spans = [v, v, v, layout.n_pairs, layout.table_size, layout.alpha_size, len(layout.count_names)]
+    cuts = np.cumsum([3, *spans])
+    s = [slice(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return Columns(0, 1, 2, *s, width=int(cuts[-1]))
+
+
+def multi_choices(values: pd.Series, options: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """A multi-choice column ('1;4', '' or NaN) as (n × options) 0/1 choices and whether answered."""
+    text = values.astype("str").where(values.notna(), "")
+    codes, uniques = pd.factorize(text)
+    table = np.zeros((len(uniques), len(options)), dtype=bool)
+    for k, cell in enumerate(uniques):
+        chosen = {p.strip() for p in str(cell).split(";") if p.strip()}
+        table[k] = [str(o) in chosen for o in options]
+    chosen = table[codes] if len(codes) else np.zeros((0, len(options)), dtype=bool)
+    return chosen, chosen.any(axis=1)
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """Where each block product lands among the stored pairs."""
+
+    service: np.ndarray
+    ss: tuple[np.ndarray, np.ndarray, np.ndarray]
+    group_vars: tuple[np.ndarray, ...]
+    sa: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+    aa: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+    mm: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+
+
+def _blocks(layout: Layout) -> _Blocks:
+    q = layout.n_items
+    item = lambda var: var % q  # noqa: E731 - index variables only
+    service_items = np.flatnonzero(layout.group < 0)
+    service = np.concatenate([service_items, q + service_items])
+    s_at = {int(v): k for k, v in enumerate(service)}
+    group_vars, g_at = [], []
+    for g in range(len(layout.groups)):
+        items = np.flatnonzero(layout.group == g)
+        group_vars.append(np.concatenate([items, q + items]))
+        g_at.append({int(v): k for k, v in enumerate(group_vars[-1])})
+    ss: list[list[int]] = [[], [], []]
+    sa: list[list[list[int]]] = [[[], [], []] for _ in group_vars]
+    aa: list[list[list[int]]] = [[[], [], []] for _ in group_vars]
+    index_pairs = np.flatnonzero(layout.pairs[:, 1] < 2 * q)
+    for p in index_pairs:
+        i, j = (int(v) for v in layout.pairs[p])
+        gi, gj = layout.group[item(i)], layout.group[item(j)]
+        if gi < 0 and gj < 0:
+            target = ss
+            r, c = s_at[i], s_at[j]
+        elif gi < 0 or gj < 0:
+            g = gj if gi < 0 else gi
+            target = sa[g]
+            r, c = (s_at[i], g_at[g][j]) if gi < 0 else (s_at[j], g_at[g][i])
+        else:
+            target = aa[gi]
+            r, c = g_at[gi][i], g_at[gi][j]
+        for lst, val in zip(target, (p, r, c), strict=True):
+            lst.append(val)
+    mm = []
+    for m in layout.multi:
+        at = {v: k for k, v in enumerate(m.y)}
+        ps = [p for p in range(len(layout.pairs)) if int(layout.pairs[p, 0]) in at]
+        mm.append(
+            (
+                np.array(m.y, dtype=np.int64),
+                np.array(ps, dtype=np.int64),
+                np.array([at[int(layout.pairs[p, 0])] for p in ps], dtype=np.int64),
+                np.array([at[int(layout.pairs[p, 1])] for p in ps], dtype=np.int64),
+            )
+        )
+    arr = lambda t: tuple(np.array(x, dtype=np.int64) for x in t)  # noqa: E731
+    return _Blocks(
+        service,
+        arr(ss),
+        tuple(group_vars),
+        tuple(arr(t) for t in sa),
+        tuple(arr(t) for t in aa),
+        tuple(mm),
+    )
+
+
+_BLOCKS: dict[bytes, _Blocks] = {}
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """Per index item: its answer column, and code → satisfied / valid / table position."""
+
+    columns: np.ndarray
+    satisfied: np.ndarray
+    valid: np.ndarray
+    position: np.ndarray
+    table_at: np.ndarray
+    outcome: int
+    outcome_position: np.ndarray
+    onehot: np.ndarray
+    members: np.ndarray
+    outcome_satisfied: np.ndarray
+    outcome_valid: np.ndarray
+
+
+def _lookups(answers: Answers, layout: Layout) -> _Lookups:
+    columns = np.array([answers.index(c) for c in layout.items], dtype=np.intp)
+    width = answers.valid_table.shape[1]
+    position = np.full((layout.n_items, width), -1, dtype=np.int64)
+    for k, codes in enumerate(layout.table_codes):
+        position[k, [c + 1 for c in codes]] = np.arange(len(codes))
+    sizes = [len(c) * len(layout.outcome_codes) for c in layout.table_codes]
+    has_outcome = layout.outcome is not None and layout.outcome in answers.columns
+    out_pos = np.full(width, -1, dtype=np.int64)
+    if has_outcome:
+        out_pos[[c + 1 for c in layout.outcome_codes]] = np.arange(len(layout.outcome_codes))
+    onehot = np.zeros((layout.n_items, max(len(layout.groups), 1)))
+    inside = layout.group >= 0
+    onehot[np.flatnonzero(inside), layout.group[inside]] = 1.0
+    return _Lookups(
+        columns,
+        answers.satisfied_table[columns],
+        answers.valid_table[columns],
+        position,
+        np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        answers.index(layout.outcome) if has_outcome else -1,
+        out_pos,
+        onehot,
+        layout.count_members.T.astype(float),
+        answers.satisfied_table[answers.index(layout.outcome)] if has_outcome else out_pos >= 0,
+        answers.valid_table[answers.index(layout.outcome)] if has_outcome else out_pos >= 0,
+    )
+
+
+def _row_group(x: np.ndarray, look: _Lookups, rows: np.ndarray) -> np.ndarray:
+    """The policy group each response (x: rows × Q validity) answered validly (-1: none); two
+    groups are an error (their products are not kept)."""
+    per = (x @ look.onehot) > 0
+    several = per.sum(axis=1) > 1
+    if several.any():
+        raise DataError(f"row {int(rows[np.flatnonzero(several)[0]]) + 2}: answers about two policy groups")
+    return np.where(per.any(axis=1), per.argmax(axis=1), -1).astype(np.int64)
+
+
+def _variables(codes: np.ndarray, look: _Lookups, layout: Layout, rows: np.ndarray, multi: list):
+    """The 0/1 rate variables of some responses, one variable per row (V × rows), and the
+    items' answer codes + 1 (rows × Q)."""
+    q = layout.n_items
+    out = np.zeros((layout.n_vars, len(rows)))
+    cq = codes[:, look.columns]
+    index = np.arange(q)[None, :]
+    out[:q] = look.satisfied[index, cq].T
+    out[q : 2 * q] = look.valid[index, cq].T
+    if layout.outcome_y is not None and look.outcome >= 0:
+        c = codes[:, look.outcome]
+        out[layout.outcome_y] = look.outcome_satisfied[c]
+        out[layout.outcome_y + 1] = look.outcome_valid[c]
+    for m, (chosen, answered) in zip(layout.multi, multi, strict=True):
+        out[list(m.y)] = chosen[rows].T
+        out[m.x] = answered[rows]
+    return out, cq
+
+
+def _products(out: np.ndarray, v: np.ndarray, w2: np.ndarray, group: np.ndarray, blocks: _Blocks) -> None:
+    """Add the stored cross-products of one cell's rows (variables × rows) to ``out`` (P,)."""
+    vs = v[blocks.service]
+    ws = vs * w2
+    pos, r, c = blocks.ss
+    out[pos] += (ws @ vs.T)[r, c]
+    for g in np.unique(group):
+        if g < 0:
+            continue
+        inside = group == g
+        va = v[blocks.group_vars[g]][:, inside]
+        pos, r, c = blocks.sa[g]
+        out[pos] += (ws[:, inside] @ va.T)[r, c]
+        pos, r, c = blocks.aa[g]
+        out[pos] += ((va * w2[inside]) @ va.T)[r, c]
+    for ys, pos, r, c in blocks.mm:
+        vm = v[ys]
+        out[pos] += ((vm * w2) @ vm.T)[r, c]
+
+
+def _blocks_of(layout: Layout) -> _Blocks:
+    blocks = _BLOCKS.get(layout.fingerprint)
+    if blocks is None:
+        blocks = _BLOCKS[layout.fingerprint] = _blocks(layout)
+    return blocks
+
+
+def _tables_chunk(out: np.ndarray, cq: np.ndarray, codes: np.ndarray, look: _Lookups, layout: Layout) -> None:
+    """Item × outcome counts of valid answer pairs of one cell's rows, added to ``out``."""
+    if look.outcome < 0:
+        return
+    b = look.outcome_position[codes[:, look.outcome]]
+    pos = look.position[np.arange(layout.n_items)[None, :], cq]
+    ok = (pos >= 0) & (b >= 0)[:, None]
+    key = look.table_at[None, :] + pos * len(layout.outcome_codes) + b[:, None]
+    out += np.bincount(key[ok], minlength=len(out))
+
+
+def _alpha_chunk(out: np.ndarray, cq: np.ndarray, x: np.ndarray, layout: Layout) -> None:
+    """Complete-case count, Σx_j and Σx_j·x_m per alpha block (unweighted answer codes)."""
+    at = 0
+    for block in layout.alpha:
+        values = np.column_stack(
+            [np.where(x[:, list(m)] > 0, cq[:, list(m)] - 1, -1).max(axis=1) for m in block.columns]
+        )
+        complete = (values >= 0).all(axis=1)
+        v = values[complete].astype(float)
+        k = len(block.columns)
+        upper = np.triu_indices(k)
+        out[at] += len(v)
+        out[at + 1 : at + 1 + k] += v.sum(axis=0)
+        out[at + 1 + k : at + block.size] += (v.T @ v)[upper]
+        at += block.size
+
+
+def _moments(stats, cols, answers, layout, weight, cell, multi, part, parts) -> None:
+    """Every sum of every cell, chunk by chunk over the rows sorted by (cell, part); ``Σv`` and
+    ``Σw·v`` per part (the cell's when parts are cells)."""
+    order = np.lexsort((part, cell))
+    if not len(order):
+        return
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    blocks = _blocks_of(layout)
+    look = _lookups(answers, layout)
+    s1, s0 = parts
+    for start, stop in zip([0, *bounds], [*bounds, len(order)], strict=True):
+        k = int(cell[order[start]])
+        row = stats[k]
+        for a in range(start, stop, CHUNK):
+            rows = order[a : min(a + CHUNK, stop)]
+            codes = answers.codes[rows].astype(np.intp) + 1
+            v, cq = _variables(codes, look, layout, rows, multi)
+            x = v[layout.n_items : 2 * layout.n_items].T
+            w = weight[rows]
+            w2 = w * w
+            p = part[rows]
+            first = np.flatnonzero(np.diff(p, prepend=-1))
+            s1[p[first]] += np.add.reduceat(v * w, first, axis=1).T
+            s0[p[first]] += np.add.reduceat(v, first, axis=1).T
+            row[cols.s1sq] += v @ w2
+            _products(row[cols.pairs], v, w2, _row_group(x, look, rows), blocks)
+            _tables_chunk(row[cols.tables], cq, codes, look, layout)
+            _alpha_chunk(row[cols.alpha], cq, x, layout)
+            row[cols.counts] += ((x @ look.members) > 0).sum(axis=0)
+
+
+def row_sums(
+    answers: Answers,
+    layout: Layout,
+    weight: np.ndarray,
+    cell: np.ndarray,
+    n_cells: int,
+    multi: list[tuple[np.ndarray, np.ndarray]],
+    part: np.ndarray | None = None,
+    n_parts: int = 0,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The statistics of every cell (``n_cells`` × width) from the responses' cell numbers.
+
+    ``multi`` holds, per multi item of the layout, the (choices, answered) arrays of
+    :func:`multi_choices`. With ``part`` (a finer grouping, e.g. clusters within cells, each
+    part inside one cell) also ``Σw·v`` and ``Σv`` per part (parts × V each).
+    """
+    cols = columns_of(layout)
+    stats = np.zeros((n_cells, cols.width))
+    stats[:, cols.n] = np.bincount(cell, minlength=n_cells)
+    stats[:, cols.sw] = np.bincount(cell, weights=weight, minlength=n_cells)
+    stats[:, cols.sw2] = np.bincount(cell, weights=weight * weight, minlength=n_cells)
+    own = part is None
+    if own:
+        part, n_parts = cell, n_cells
+    sums = (np.zeros((n_parts, layout.n_vars)), np.zeros((n_parts, layout.n_vars)))
+    _moments(stats, cols, answers, layout, weight, cell, multi, part, sums)
+    if own:
+        stats[:, cols.s1], stats[:, cols.s0] = sums
+        return stats, None
+    part_cell = np.zeros(n_parts, dtype=np.int64)
+    part_cell[part] = cell
+    np.add.at(stats[:, cols.s1], part_cell, sums[0])
+    np.add.at(stats[:, cols.s0], part_cell, sums[1])
+    return stats, sums

@@ -1,0 +1,198 @@
+"""Drawing the survey: every page in one small document, the current one shown.
+
+The whole questionnaire travels in each answer (a few kilobytes compressed): without
+JavaScript the server shows one page at a time and every button posts all answers so far;
+with JavaScript the phone turns the pages itself, so a weak signal is needed only to send.
+`render_survey` is the one way to draw it, also for an error or a database fault: it shows
+the answers of the posted form, so nothing a citizen chose is lost on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from analysis.instrument import Instrument, Item
+from survey.i18n import current_language
+from survey.instrument import instrument
+from survey.languages.catalog import texts_for
+from survey.languages.texts import Texts, item_code, option_code
+from survey.models import ServicePoint
+from survey.public import estimate, formload
+from survey.public.pages import Page, Path, field_name, page_list, path_for
+from survey.public.questionnaire import parse_screen
+
+__all__ = ["QuestionView", "render_survey"]
+
+
+@dataclass(frozen=True)
+class OptionView:
+    code: int
+    label: str
+    audio: str | None
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What the template needs to draw one question."""
+
+    name: str
+    anchor: str  # id of the question's first input: where an error link lands
+    kind: str
+    faces: bool
+    text: str
+    audio: str | None
+    options: tuple[OptionView, ...]
+    selected: tuple[str, ...]
+    error: str | None
+    number: int | None  # None: skipped on this path (drawn hidden and disabled)
+    when: str  # skip rule for the phone's script: "S1:2" or ""
+    max_choices: int | None
+    max_length: int | None
+
+    @property
+    def dom_id(self) -> str:
+        return "q-" + self.name.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class PageView:
+    id: str
+    kicker: str
+    title: str
+    intro: str | None
+    questions: tuple[QuestionView, ...]
+    shown: bool
+    applies: bool
+    span: tuple[int, int]
+
+
+def _is_faces(item: Item) -> bool:
+    """Five-point rating scales read as faces (plus "don't know"), for people who read poorly."""
+    scale = item.scale
+    return scale is not None and len(scale.valid) == 5 and scale.dont_know is not None
+
+
+def _question(
+    item: Item, texts: Texts, form: MultiDict[str, str], errors: Mapping[str, str], path: Path
+) -> QuestionView:
+    name = field_name(item)
+    dom = name.replace(".", "-")
+    options = ()
+    if item.scale is not None:
+        options = tuple(
+            OptionView(o.code, texts.option(item.scale, o), texts.audio.get(option_code(item.scale, o)))
+            for o in item.scale.options
+        )
+    anchor = f"q-{dom}-in" if item.kind == "text" else f"{dom}-{options[0].code}" if options else dom
+    when = f"{item.when.item}:{','.join(str(v) for v in sorted(item.when.values))}" if item.when else ""
+    return QuestionView(
+        name=name,
+        anchor=anchor,
+        kind=item.kind,
+        faces=_is_faces(item),
+        text=texts.item(item),
+        audio=texts.audio.get(item_code(item)),
+        options=options,
+        selected=tuple(form.getlist(name)),
+        error=errors.get(name),
+        number=path.numbers.get(name),
+        when=when,
+        max_choices=item.max_choices,
+        max_length=item.max_length,
+    )
+
+
+def _page(
+    page: Page,
+    texts: Texts,
+    form: MultiDict[str, str],
+    errors: Mapping[str, str],
+    path: Path,
+    shown: set[str],
+) -> PageView:
+    ins = texts.ins
+    section = next(s for s in ins.sections if s.id == page.section)
+    title = texts(f"element.{page.element}") if page.element else texts(f"section.{section.id}")
+    kicker = texts(f"section.{section.id}") if page.element else ""
+    intro = texts(f"section.{section.id}.intro") if section.intro else None
+    return PageView(
+        id=page.id,
+        kicker=kicker,
+        title=title,
+        intro=intro or None,
+        questions=tuple(_question(i, texts, form, errors, path) for i in page.items),
+        shown=page.id in shown,
+        applies=page in path.pages,
+        span=path.span(page),
+    )
+
+
+def _shown_pages(ins: Instrument, path: Path, current: str | None, errors: Mapping[str, str]) -> set[str]:
+    """The current page; with errors, every page holding one (so each summary link lands)."""
+    with_errors = {p.id for p in page_list(ins) if any(field_name(i) in errors for i in p.items)}
+    if "policy_group" in errors:
+        with_errors.add("policy")
+    if with_errors:
+        return with_errors
+    return {path.pages[path.index(current)].id}
+
+
+def error_summary(errors: Mapping[str, str], pages: list[PageView]) -> list[tuple[str | None, str]]:
+    """(anchor, message) in question order; form-wide messages first, without a link."""
+    entries: list[tuple[str | None, str]] = [(None, errors["_form"])] if "_form" in errors else []
+    if "policy_group" in errors:
+        entries.append(("policy_group", errors["policy_group"]))
+    for page in pages:
+        for q in page.questions:
+            if q.error:
+                label = _("Question %(n)d", n=q.number) if q.number else q.text
+                entries.append((q.anchor, f"{label}: {q.error}"))
+    return entries
+
+
+def render_survey(
+    point: ServicePoint,
+    form: MultiDict[str, str],
+    *,
+    t: str,
+    page: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+    fresh: bool = False,
+) -> tuple[str, int]:
+    """The survey of a point at `page`, with the answers of `form` and any errors.
+
+    Also the page to show when a submit cannot be stored (database fault, expired session):
+    pass the posted form, a message under ``errors["_form"]`` and the status.
+    """
+    ins: Instrument = instrument()
+    lang = current_language()
+    texts = texts_for(ins, lang)
+    errors = errors or {}
+    path = path_for(ins, parse_screen(form, ins))
+    shown = _shown_pages(ins, path, page if page is not None else form.get("page"), errors)
+    pages = [_page(p, texts, form, errors, path, shown) for p in page_list(ins)]
+    current = next(p for p in pages if p.shown)
+    load = formload.read(t, max_age_s=None)
+    group = form.get("policy_group") or (load.group if load else None)
+    return render_template(
+        "public/survey.html",
+        point=point,
+        ins=ins,
+        texts=texts,
+        t=t,
+        pages=pages,
+        current=current,
+        last=path.pages[-1].id,
+        total=path.total,
+        group=group,
+        errors=errors,
+        summary=error_summary(errors, pages),
+        fresh=fresh,
+        minutes=estimate.minutes(ins) if current.id == path.pages[0].id else None,
+    ), status
