@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,16 +26,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import (
-    Difference,
-    Estimate,
-    GroupResult,
-    IndexResult,
-    compute_indices,
-    counter_design,
-    difference,
-)
-from analysis.results import z_value
+from analysis import Contrast, IndexResult, compare_domains, compute_indices, counter_design, period_mask
 from analysis.serialise import estimate_dict
 from survey.aggregates import data_version
 from survey.auth.access import family_ids
@@ -47,7 +37,6 @@ from survey.models import Period, ReportCache, Unit, utcnow
 
 __all__ = [
     "BY",
-    "RangeComparison",
     "cached",
     "compare_ranges",
     "comparison_dict",
@@ -100,69 +89,42 @@ def province_result(period: Period | None) -> IndexResult:
     return compute(load(period), "unit")
 
 
-@dataclass(frozen=True)
-class RangeComparison:
-    """One estimate before and after a date, and the change (after − before) with its test."""
-
-    code: str
-    before: Estimate
-    after: Estimate
-    change: Difference
-
-
 def compare_ranges(
     frame: pd.DataFrame, before: tuple[date, date], after: tuple[date, date], codes: Iterable[str]
-) -> dict[str, RangeComparison]:
-    """Criteria (item or element codes) over two date ranges of one frame (ends included).
-
-    The two ranges hold different responses. They are computed as two groups of one run, each
-    group its own stratum, and :func:`analysis.difference` gives the change with the SE of two
-    independent estimates; each side equals the analysis run on that range alone.
-    """
-    day = frame["submitted_at"].dt.date
-    side = pd.Series(pd.NA, index=frame.index, dtype="string")
-    side[(day >= before[0]) & (day <= before[1])] = "before"
-    side[(day >= after[0]) & (day <= after[1])] = "after"
-    chosen = frame.assign(range=side).loc[side.notna()]
-    result = compute_indices(chosen, instrument(), by=["range"], weight="weight")
-    groups = {g.key["range"]: g for g in result.groups[1:]}
-    out = {}
-    for code in codes:
-        sides = [_estimate_of(groups.get(name), code) for name in ("before", "after")]
-        out[code] = RangeComparison(code, sides[0], sides[1], difference(sides[1], sides[0]))
-    return out
+) -> Contrast:
+    """Criteria (item or element codes) over two date ranges of one frame (ends included):
+    each range is a domain of the report's design (counters as strata), and the change
+    after − before has its SE by joint linearisation, a t interval and p (R ``svyby`` +
+    ``svycontrast``; :func:`analysis.compare_domains`). ``contrast[code].a`` is after,
+    ``.b`` before."""
+    return compare_domains(
+        frame,
+        instrument(),
+        period_mask(frame, *after),
+        period_mask(frame, *before),
+        estimates=list(codes),
+        weight="weight",
+        **counter_design(),
+    )
 
 
-def comparison_dict(comparison: RangeComparison, confidence: float = 0.95) -> dict[str, Any]:
-    """A comparison as JSON: both sides (SPEC 3.6 estimates) and the change with its interval."""
-    change = comparison.change
-    low = high = None
-    if change.diff_pp is not None and change.se:
-        half = z_value(confidence) * change.se
-        low, high = change.diff_pp - half, change.diff_pp + half
+def comparison_dict(contrast: Contrast, code: str) -> dict[str, Any]:
+    """One code of a comparison as JSON: both sides (SPEC 3.6 estimates) and the change."""
+    c = contrast[code]
     return {
-        "code": comparison.code,
-        "before": estimate_dict(comparison.before),
-        "after": estimate_dict(comparison.after),
+        "code": code,
+        "before": estimate_dict(c.b),
+        "after": estimate_dict(c.a),
         "change": {
-            "diff_pp": change.diff_pp,
-            "se": change.se,
-            "ci_low": low,
-            "ci_high": high,
-            "p_value": change.p_value,
+            "diff_pp": c.diff,
+            "se": c.se,
+            "df": c.df,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "p_value": c.p_value,
+            "flags": list(c.flags),
         },
     }
-
-
-def _estimate_of(group: GroupResult | None, code: str) -> Estimate:
-    """An item's or element's estimate in a group; no data when the group has no response."""
-    if group is None:
-        return Estimate(None, None, 0, flags=("no_data",))
-    if code in group.items:
-        return group.items[code]
-    if code in group.elements:
-        return group.elements[code]
-    return getattr(group, code)
 
 
 def default_period() -> Period | None:
