@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from babel.support import Translations
 from flask import current_app, g, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.instrument import Instrument
 from survey.extensions import db
@@ -47,9 +48,17 @@ class Pack:
 
 
 def stored_languages() -> dict[str, tuple[str, int]]:
-    """Code -> (endonym, version) of the languages in the database (once per request)."""
+    """Code -> (endonym, version) of the languages in the database (once per request).
+
+    With the database down the survey still draws (to keep a citizen's answers on screen):
+    then only the instrument's own languages are known.
+    """
     if "sipas_languages" not in g:
-        rows = db.session.execute(select(Language.code, Language.endonym, Language.version)).all()
+        try:
+            rows = db.session.execute(select(Language.code, Language.endonym, Language.version)).all()
+        except SQLAlchemyError:
+            _reset()
+            rows = []
         g.sipas_languages = {code: (name, version) for code, name, version in rows}
     return g.sipas_languages  # type: ignore[no-any-return]
 
@@ -111,3 +120,11 @@ def texts_for(ins: Instrument, lang: str) -> Texts:
     """Everything a citizen reads and hears in `lang`."""
     p = pack(ins, lang)
     return Texts(ins, lang, p.overlay, p.audio)
+
+
+def _reset() -> None:
+    """Leave the session usable after a failed query, even when the database is gone."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()

@@ -14,6 +14,7 @@ import time
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.instrument import Instrument
 from analysis.quality import SPEEDER_SECONDS
@@ -53,7 +54,11 @@ def seconds(ins: Instrument) -> float:
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[1] < REFRESH_S:
         return float(hit[0])
-    value = _measured()
+    try:
+        value = _measured()
+    except SQLAlchemyError:  # the page is drawn during a database fault: no figure is kept
+        _reset()
+        return float(path_for(ins, {}).total * SECONDS_PER_QUESTION)
     if value is None:
         # The shortest path: the screeners answered "hand in papers", no earlier feedback.
         value = path_for(ins, {}).total * SECONDS_PER_QUESTION
@@ -69,3 +74,11 @@ def minutes(ins: Instrument) -> int:
 def forget() -> None:
     """Drop this process's figure (after importing responses, in tests)."""
     current_app.extensions.pop("sipas_estimate", None)
+
+
+def _reset() -> None:
+    """Leave the session usable after a failed query, even when the database is gone."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()

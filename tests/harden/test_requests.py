@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from survey.models import ReceiptCode, Response
 from tests.admin.conftest import World, login, post
 from tests.factories import make_open_point
-from tests.survey_client import open_form, post_answers
+from tests.survey_client import open_form, post_answers, turn_page
 
 
 def test_survey_post_over_its_limit_is_413_in_vietnamese_without_reading_it(db, client) -> None:
@@ -114,13 +114,14 @@ def test_fresh_form_loads_have_a_budget_per_address(app, db) -> None:
 
 
 def test_step_two_is_not_counted_as_a_fresh_form(app, db) -> None:
-    """Moving from step 1 to step 2 (with the form-load token) never spends the fresh-form budget."""
+    """Turning the pages of a loaded form (POSTs with the form-load token) never spends the
+    fresh-form budget."""
     app.config["SURVEY_LIMIT_FORM_LOADS"] = "2 per minute"
     point = make_open_point()
     client = app.test_client()
-    t, _ = open_form(client, point.token)
-    for _ in range(5):
-        assert client.get(f"/s/{point.token}", query_string={"t": t}).status_code == 200
+    t, csrf = open_form(client, point.token)
+    for page in ("screen", "B1", "B2", "B3", "B5"):
+        assert turn_page(client, point.token, t, csrf, {}, page=page).status_code == 200
 
 
 def test_login_page_is_no_store_even_when_throttled(app, world: World) -> None:
