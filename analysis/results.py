@@ -8,7 +8,6 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pandas as pd
-from scipy import special
 
 __all__ = [
     "Alpha",
@@ -22,16 +21,9 @@ __all__ = [
     "Left",
     "Priority",
     "RankRange",
-    "z_value",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def z_value(confidence: float) -> float:
-    """The two-sided normal quantile ``z_{(1+confidence)/2}`` (intervals now use t on the design's
-    degrees of freedom: :mod:`analysis.inference`)."""
-    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 class ConfidenceInterval(NamedTuple):
@@ -39,11 +31,6 @@ class ConfidenceInterval(NamedTuple):
 
     low: float | None
     high: float | None
-
-
-def z_value(confidence: float) -> float:
-    """The two-sided normal quantile ``z_{(1+confidence)/2}``."""
-    return float(special.ndtri((1.0 + confidence) / 2.0))
 
 
 @dataclass(frozen=True)

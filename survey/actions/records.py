@@ -117,8 +117,8 @@ def _measure(actions: list[ImprovementAction], family: set[int], today: date) ->
         ranges = windows(action.starts_on, today)
         if ranges is None:
             continue
-        result = indices.compare_ranges(frame, ranges[0], ranges[1], [action.criterion])[action.criterion]
-        out[str(action.id)] = indices.comparison_dict(result) | {
+        contrast = indices.compare_ranges(frame, ranges[0], ranges[1], [action.criterion])
+        out[str(action.id)] = indices.comparison_dict(contrast, action.criterion) | {
             "before_range": [d.isoformat() for d in ranges[0]],
             "after_range": [d.isoformat() for d in ranges[1]],
         }

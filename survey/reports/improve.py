@@ -13,7 +13,7 @@ from typing import Any
 
 from survey.instrument import instrument
 
-__all__ = ["SHOWN", "improve_first", "voted"]
+__all__ = ["SHOWN", "improve_first", "left_out", "voted"]
 
 SHOWN = 5
 
@@ -52,7 +52,7 @@ def improve_first(group: dict[str, Any], lang: str) -> list[dict[str, Any]]:
                 "n_eff": entry.get("n_eff"),
                 "score": entry.get("score"),
                 "importance": entry.get("importance"),
-                "reason": entry.get("reason"),
+                "reason": entry.get("reason") if not legacy else None,
                 "flags": entry.get("flags", []),
                 "element": code in instrument().elements,
             }
@@ -60,9 +60,23 @@ def improve_first(group: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     return out
 
 
+def left_out(group: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Candidates the analysis did not rank, with why (``low_precision``: too few effective
+    answers for a usable interval; ``no_importance``; ``no_data``), named."""
+    from survey.reports.present import criterion_name
+
+    return [
+        {"code": e["code"], "name": criterion_name(e["code"], lang), "reason": e["reason"], "n": e["n"]}
+        for e in group.get("improve_first_left") or []
+        if e.get("reason") in ("low_precision", "no_importance")
+    ]
+
+
 def voted(group: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """Citizens' votes (E1): share choosing each area with its interval, most chosen first."""
     shares = group.get("e1")
+    if isinstance(shares, dict) and "options" in shares:
+        shares = shares["options"]
     if not shares:
         return []
     scale = instrument().items["E1"].scale

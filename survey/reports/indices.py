@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,16 +26,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import (
-    Difference,
-    Estimate,
-    GroupResult,
-    IndexResult,
-    compare_domains,
-    compute_indices,
-    counter_design,
-    period_mask,
-)
+from analysis import Contrast, IndexResult, compare_domains, compute_indices, counter_design, period_mask
 from analysis.serialise import estimate_dict
 from survey.aggregates import data_version
 from survey.auth.access import family_ids
@@ -47,7 +37,6 @@ from survey.models import Period, ReportCache, Unit, utcnow
 
 __all__ = [
     "BY",
-    "RangeComparison",
     "cached",
     "compare_ranges",
     "comparison_dict",
@@ -100,69 +89,42 @@ def province_result(period: Period | None) -> IndexResult:
     return compute(load(period), "unit")
 
 
-@dataclass(frozen=True)
-class RangeComparison:
-    """One estimate before and after a date, and the change (after − before) with its test."""
-
-    code: str
-    before: Estimate
-    after: Estimate
-    change: Difference
-
-
 def compare_ranges(
     frame: pd.DataFrame, before: tuple[date, date], after: tuple[date, date], codes: Iterable[str]
-) -> dict[str, RangeComparison]:
-    """Criteria (item or element codes) over two date ranges of one frame (ends included).
-
-    The two ranges are two domains of the frame's design (counters as strata), compared by
-    :func:`analysis.compare_domains` with the joint linearisation (R ``svyby`` + ``svycontrast``):
-    each side equals the analysis run on that range alone, and the change has its t interval on
-    the design's degrees of freedom.
-    """
-    codes = list(codes)
-    after_mask = period_mask(frame, *after)
-    before_mask = period_mask(frame, *before) & ~after_mask
-    strata = counter_design()["strata"]
-    found = compare_domains(
-        frame, instrument(), after_mask, before_mask, estimates=codes, weight="weight", strata=strata
+) -> Contrast:
+    """Criteria (item or element codes) over two date ranges of one frame (ends included):
+    each range is a domain of the report's design (counters as strata), and the change
+    after − before has its SE by joint linearisation, a t interval and p (R ``svyby`` +
+    ``svycontrast``; :func:`analysis.compare_domains`). ``contrast[code].a`` is after,
+    ``.b`` before."""
+    return compare_domains(
+        frame,
+        instrument(),
+        period_mask(frame, *after),
+        period_mask(frame, *before),
+        estimates=list(codes),
+        weight="weight",
+        **counter_design(),
     )
-    out = {}
-    for code in codes:
-        c = found[code]
-        change = Difference(c.diff, c.se, c.t, c.p_value, c.df, c.ci_low, c.ci_high, c.flags)
-        out[code] = RangeComparison(code, c.b, c.a, change)
-    return out
 
 
-def comparison_dict(comparison: RangeComparison, confidence: float = 0.95) -> dict[str, Any]:
-    """A comparison as JSON: both sides (SPEC 3.6 estimates) and the change with its interval."""
-    change = comparison.change
+def comparison_dict(contrast: Contrast, code: str) -> dict[str, Any]:
+    """One code of a comparison as JSON: both sides (SPEC 3.6 estimates) and the change."""
+    c = contrast[code]
     return {
-        "code": comparison.code,
-        "before": estimate_dict(comparison.before),
-        "after": estimate_dict(comparison.after),
+        "code": code,
+        "before": estimate_dict(c.b),
+        "after": estimate_dict(c.a),
         "change": {
-            "diff_pp": change.diff_pp,
-            "se": change.se,
-            "df": change.df,
-            "ci_low": change.ci_low,
-            "ci_high": change.ci_high,
-            "p_value": change.p_value,
-            "flags": list(change.flags),
+            "diff_pp": c.diff,
+            "se": c.se,
+            "df": c.df,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "p_value": c.p_value,
+            "flags": list(c.flags),
         },
     }
-
-
-def _estimate_of(group: GroupResult | None, code: str) -> Estimate:
-    """An item's or element's estimate in a group; no data when the group has no response."""
-    if group is None:
-        return Estimate(None, None, 0, flags=("no_data",))
-    if code in group.items:
-        return group.items[code]
-    if code in group.elements:
-        return group.elements[code]
-    return getattr(group, code)
 
 
 def default_period() -> Period | None:

@@ -16,7 +16,7 @@ from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Unit
 from survey.reports.chart import trend_chart
-from survey.reports.improve import improve_first, voted
+from survey.reports.improve import improve_first, left_out, voted
 
 __all__ = ["criterion_name", "criterion_trend", "item_name", "report_view", "verdict"]
 
@@ -119,6 +119,7 @@ def report_view(payload: dict[str, Any], lang: str) -> dict[str, Any]:
         "criteria": _items_by_element(group, lang),
         "improve": improve_first(group, lang),
         "votes": voted(group, lang),
+        "left_out": left_out(group, lang),
         "subunits": _subunits(indices["groups"]),
         "counters": _counters(payload),
         "weeks": payload.get("weeks", {"weeks": [], "rows": []}),

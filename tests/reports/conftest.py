@@ -36,7 +36,8 @@ def _weekday_morning(days_back: int) -> datetime:
 
 @pytest.fixture
 def answer(db) -> Answer:  # type: ignore[no-untyped-def]
-    """``answer(point, n, comment=None, duration_s=300)``: n plausible responses in the open period.
+    """``answer(point, n, comment=None, duration_s=300, e1=None)``: n plausible responses in the
+    open period (``e1``: the areas chosen for "improve first", e.g. ``(1, 4)``).
 
     Ratings are drawn from a fixed seed (mostly satisfied, never one answer everywhere, so no
     data-quality flag fires); every response answers the service items, B0 and policy area G1.
@@ -46,7 +47,13 @@ def answer(db) -> Answer:  # type: ignore[no-untyped-def]
     screeners = {"S1": 2, "B5.0": 1}
     items = [i for i in instrument().index_items if i.group in (None, "G1") and i.applies(screeners)]
 
-    def _answer(point: ServicePoint, n: int = 1, comment: str | None = None, duration_s: int = 300) -> None:
+    def _answer(
+        point: ServicePoint,
+        n: int = 1,
+        comment: str | None = None,
+        duration_s: int = 300,
+        e1: tuple[int, ...] | None = None,
+    ) -> None:
         period = _db.session.scalar(select(Period).where(Period.code == "2026"))
         for k in range(n):
             answers: dict[str, int | str] = dict(screeners)
@@ -54,6 +61,8 @@ def answer(db) -> Answer:  # type: ignore[no-untyped-def]
             answers["B0"] = int(rng.choice([3, 4, 5]))
             if comment is not None:
                 answers["C1"] = comment
+            if e1 is not None:
+                answers["E1"] = e1
             store_response(
                 point=point,
                 period=period,

@@ -7,12 +7,11 @@ import io
 import re
 from datetime import timedelta
 
-import numpy as np
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from analysis import compute_indices, counter_design
+from analysis import compare_domains, compute_indices, counter_design, period_mask
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import AuditLog, ImprovementAction
@@ -71,19 +70,16 @@ def test_actions_are_scoped_and_need_csrf(as_viewer, as_analyst, client, world: 
 
 
 def _analysis_on(frame, first, last, code):  # type: ignore[no-untyped-def]
-    """The criterion computed by the analysis for one date range: a domain of the frame's design
-    (counters as strata), as `python -m analysis compute --by` gives it (R svyby)."""
+    """The criterion computed by the analysis on the responses of one date range alone."""
     day = frame["submitted_at"].dt.date
-    inside = np.where((day >= first) & (day <= last), "in", "out")
-    options = {"by": "range", "weight": "weight", **counter_design()}
-    return compute_indices(frame.assign(range=inside), instrument(), **options).group(range="in").items[code]
+    part = frame[(day >= first) & (day <= last)]
+    return compute_indices(part, instrument(), weight="weight", **counter_design()).group().items[code]
 
 
-def test_before_and_after_equal_the_analysis_on_the_two_ranges(
-    as_viewer, answer: Answer, world: World
-) -> None:
+def test_before_and_after_equal_the_analysis_of_the_ranges(as_viewer, answer: Answer, world: World) -> None:
     """The report shows the criterion before and after the start as the analysis computes each
-    date range on its own, and the change is after − before."""
+    date range (value and n), and the change with the interval and p of the analysis's
+    comparison of the two ranges as domains of one design."""
     from survey.actions.records import windows
     from survey.reports.indices import load
 
@@ -98,12 +94,22 @@ def test_before_and_after_equal_the_analysis_on_the_two_ranges(
     before = _analysis_on(frame, *before_range, "B1.2")
     after = _analysis_on(frame, *after_range, "B1.2")
     assert before.n > 10 and after.n > 10
+    change = compare_domains(
+        frame,
+        instrument(),
+        period_mask(frame, *after_range),
+        period_mask(frame, *before_range),
+        estimates=["B1.2"],
+        weight="weight",
+        **counter_design(),
+    )["B1.2"]
     values = [float(v) for v in ROW_VALUES.findall(html)]
-    b_low, b_high = before.confidence_interval()
-    a_low, a_high = after.confidence_interval()
-    assert values[:3] == pytest.approx([before.value, b_low, b_high], rel=1e-12)
-    assert values[3:6] == pytest.approx([after.value, a_low, a_high], rel=1e-12)
+    assert values[0] == pytest.approx(before.value, rel=1e-12)
+    assert values[3] == pytest.approx(after.value, rel=1e-12)
     assert values[6] == pytest.approx(after.value - before.value, rel=1e-12)
+    assert values[6] == pytest.approx(change.diff, rel=1e-12)
+    if change.ci_low is not None:
+        assert values[7:9] == pytest.approx([change.ci_low, change.ci_high], rel=1e-12)
     assert f"n {before.n}" in html and f"n {after.n}" in html
 
 

@@ -88,8 +88,8 @@ def test_improve_first_lists_the_analysis_ranking_without_policy_area_items(
 
 
 def test_small_samples_are_shown_and_marked(as_viewer, answer: Answer, world: World) -> None:
-    """On five responses the estimates are still printed, each marked as resting on few responses
-    (without an interval: an index interval needs 30 responses and 2 degrees of freedom)."""
+    """On five responses the estimates are still printed, each marked as resting on few responses;
+    below 30 responses no interval is claimed (METHOD §6 minimums)."""
     answer(world.point, 5)
     page = as_viewer.get("/reports/03408").text
     values, n = shown(page, "est-sipas")
@@ -141,21 +141,21 @@ def test_period_choice_and_unknown_period(as_viewer, answer: Answer, world: Worl
 
 
 def test_data_quality_exclusions_and_sample_advice(as_viewer, runner, answer: Answer, world: World) -> None:
-    """A speeder is left out and counted; the page says how many more responses give ±5 points
-    (a figure given from 30 responses on)."""
-    answer(world.point, 30)
+    """A speeder is left out and counted; the page says how many more responses give ±5 points."""
+    answer(world.point, 33)
     answer(world.point, 1, duration_s=5)  # under 20 s for every item: a speeder
     expected = cli_group(runner, "03408")
     assert expected["quality"]["excluded"] == 1 and expected["needed_for_5pp"] is not None
     page = as_viewer.get("/reports/03408").text
-    assert "Số phiếu được tính: 30 trên 31 (1 phiếu bị loại" in page
+    assert "Số phiếu được tính: 33 trên 34 (1 phiếu bị loại" in page
     needed = re.search(r'<li id="needed">(.*?)</li>', page, re.S)
-    message = (
-        f"Cần thêm {expected['needed_for_5pp']} phiếu để khoảng tin cậy đạt ±5 điểm."
-        if expected["needed_for_5pp"]
+    more = expected["needed_for_5pp"]
+    advice = (
+        f"Cần thêm {more} phiếu để khoảng tin cậy đạt ±5 điểm."
+        if more
         else "Khoảng tin cậy đã trong phạm vi ±5 điểm."
     )
-    assert needed and needed.group(1) == message
+    assert needed and needed.group(1) == advice
 
 
 def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, world: World) -> None:
@@ -174,15 +174,14 @@ def test_small_unit_ranks_with_the_province_importances(runner, answer: Answer, 
     own = next(g for g in report["groups"] if g["key"] == {"unit_code": "03408"})
 
     def ranked(group: dict) -> list[str]:  # type: ignore[type-arg]
-        return [p["item"] for p in group["priorities"]]
+        return [p["code"] for p in group["improve_first"]]
 
     def numbers(group: dict) -> list[float]:  # type: ignore[type-arg]
-        return [p[k] for p in group["priorities"] for k in ("importance", "score", "value")]
+        return [p[k] for p in group["improve_first"] for k in ("importance", "score", "value")]
 
-    # only criteria measured precisely enough are ranked (n_eff ≥ 30): fewer than five here
-    assert len(own["priorities"]) >= 3 and ranked(own) == ranked(province)
+    assert len(own["improve_first"]) >= 1 and ranked(own) == ranked(province)
     assert numbers(own) == pytest.approx(numbers(province), rel=1e-12)
-    assert {p["importance_from"] for p in own["priorities"]} == {"reference"}
+    assert {p["importance_from"] for p in own["improve_first"]} == {"reference"}
 
 
 def test_criterion_trend_equals_sipas_compute_by_month(
@@ -218,3 +217,51 @@ def test_verdict_needs_the_whole_interval_on_one_side(estimate: dict, words: str
     from survey.reports.present import verdict
 
     assert verdict(estimate, 81.51) == words
+
+
+def test_e1_shares_equal_a_hand_count(as_viewer, answer: Answer, world: World) -> None:
+    """Citizens' own "improve first" (E1): the share choosing each area among those who answered
+    the question equals a hand count of the stored answers."""
+    answer(world.point, 24, e1=(1, 4))
+    answer(world.point, 12, e1=(2,))
+    answer(world.point, 6, e1=(4, 5))
+    answer(world.point, 8)  # did not answer E1: not in the denominator
+    page = as_viewer.get("/reports/03408").text
+    answered = 24 + 12 + 6
+    hand = {"1": 24, "2": 12, "4": 24 + 6, "5": 6}
+    for option, count in hand.items():
+        shown = [float(v) for v in ROW_VALUES.findall(row(page, f"e1-{option}"))]
+        assert shown[0] == pytest.approx(100.0 * count / answered, rel=1e-12), option
+        assert shown[1] <= shown[0] <= shown[2]
+    order = re.findall(r'<tr id="e1-(\d)">', page)
+    assert order[:2] == ["4", "1"]  # most chosen first
+
+
+def test_improve_first_lists_only_precise_enough_criteria(
+    as_viewer, runner, answer: Answer, world: World
+) -> None:
+    """Every listed criterion meets the minimum effective sample size; those left out for want of
+    precision are named apart, never ranked above one that meets it."""
+    from sqlalchemy import delete
+
+    from analysis.improve import MIN_N_EFF
+    from survey.models import Answer as AnswerRow
+    from survey.models import Response
+
+    answer(world.point, 40)
+    # B4.1 answered by ten people only: too few for a usable interval.
+    keep = select(Response.id).order_by(Response.id).limit(10).scalar_subquery()
+    db.session.execute(
+        delete(AnswerRow).where(AnswerRow.item_code == "B4.1", AnswerRow.response_id.not_in(keep))
+    )
+    db.session.commit()
+    group = cli_group(runner, "03408")
+    page = as_viewer.get("/reports/03408?period=2026").text
+    listed = re.findall(r'<li id="first-([^"]+)">', page)
+    by_code = {e["code"]: e for e in group["improve_first"]}
+    assert listed == [e["code"] for e in group["improve_first"]][:5]
+    assert all(by_code[c]["n_eff"] >= MIN_N_EFF for c in listed)
+    imprecise = [e["code"] for e in group["improve_first_left"] if e["reason"] == "low_precision"]
+    assert "B4.1" in imprecise and not set(imprecise) & set(listed)
+    note = page.split('id="first-left"', 1)[1].split("</p>", 1)[0]
+    assert all(code in note for code in imprecise)
