@@ -8,6 +8,8 @@ Vietnamese.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, g, request, url_for
 
 from survey.extensions import babel
@@ -78,4 +80,7 @@ def lang_url(code: str) -> str:
     args = {
         k: v for k, v in request.args.items() if k != "lang" and k not in view_args and not k.startswith("_")
     }
+    if "lang" in view_args:  # a route argument of that name: the choice goes in the query string
+        base = url_for(request.endpoint or "public.survey", **view_args, **args)
+        return base + ("&" if "?" in base else "?") + urlencode({"lang": code})
     return url_for(request.endpoint or "public.survey", **view_args, **args, lang=code)

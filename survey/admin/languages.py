@@ -79,41 +79,44 @@ def language_import():  # type: ignore[no-untyped-def]
     return done(message, url_for("admin.languages"))
 
 
-def _audio_page(lang: str, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _audio_page(language: str, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     ins = instrument()
-    if lang not in ins.languages and lang not in stored_languages():
+    if language not in ins.languages and language not in stored_languages():
         abort(404)
     return render_template(
         "admin/language_audio.html",
-        lang=lang,
+        language=language,
         codes=recordable_codes(ins),
-        have=recordings(lang),
+        have=recordings(language),
         error=error,
     ), status
 
 
-@bp.get("/languages/<lang>/audio")
-def language_audio(lang: str):  # type: ignore[no-untyped-def]
+@bp.get("/languages/<language>/audio")
+def language_audio(language: str):  # type: ignore[no-untyped-def]
     """The questions and options of one language, with their recordings and an upload form."""
-    return _audio_page(lang)
+    return _audio_page(language)
 
 
-@bp.post("/languages/<lang>/audio")
-def language_audio_upload(lang: str) -> WerkzeugResponse | tuple[str, int]:
+@bp.post("/languages/<language>/audio")
+def language_audio_upload(language: str) -> WerkzeugResponse | tuple[str, int]:
     """Upload (or replace) the recording of one code; delete it with action=delete."""
     code = request.form.get("code", "")
     try:
         if request.form.get("action") == "delete":
-            if not delete_recording(lang, code):
+            if not delete_recording(language, code):
                 abort(404)
             return done(
-                _("Recording of %(code)s deleted.", code=code), url_for("admin.language_audio", lang=lang)
+                _("Recording of %(code)s deleted.", code=code),
+                url_for("admin.language_audio", language=language),
             )
         file = request.files.get("file")
         if file is None or not file.filename:
             raise InputError(_("Recording: choose an .opus or .mp3 file."))
-        store_recording(instrument(), lang, code, file.read(21 * 1024))
+        store_recording(instrument(), language, code, file.read(21 * 1024))
     except InputError as exc:
         db.session.rollback()
-        return _audio_page(lang, str(exc), 422)
-    return done(_("Recording of %(code)s saved.", code=code), url_for("admin.language_audio", lang=lang))
+        return _audio_page(language, str(exc), 422)
+    return done(
+        _("Recording of %(code)s saved.", code=code), url_for("admin.language_audio", language=language)
+    )
