@@ -20,7 +20,7 @@ from analysis.quality import FLAGS
 from survey import audit
 from survey.aggregates import settle
 from survey.extensions import db
-from survey.models import Response, utcnow
+from survey.models import Case, CaseContact, Response, utcnow
 from survey.ops import archive, settings
 
 __all__ = ["Due", "apply", "plan"]
@@ -129,10 +129,62 @@ def _archive_audit(app: Flask, due: Due, actor: str) -> None:
     archive.archive_entries(due.before, settings.archive_dir(app), actor)
 
 
+# --- citizens' cases ---------------------------------------------------------------------
+
+
+def _closed_texts_before(cutoff: datetime):  # type: ignore[no-untyped-def]
+    return (Case.status == "closed") & (Case.closed_at < cutoff) & Case.text.is_not(None)
+
+
+def _case_texts(app: Flask, now: datetime) -> Due:
+    setting = "SIPAS_RETENTION_CASE_TEXT_DAYS"
+    days = settings.period(app, setting)
+    cutoff = now - timedelta(days=days)
+    count = db.session.scalar(select(func.count()).select_from(Case).where(_closed_texts_before(cutoff)))
+    action = "closed cases lose their comment text (category, status, reply and dates stay)"
+    return Due("case_text", int(count or 0), cutoff, f"{setting}={days}", action)
+
+
+def _remove_case_texts(app: Flask, due: Due, actor: str) -> None:
+    now = utcnow()
+    db.session.execute(
+        update(Case).where(_closed_texts_before(due.before)).values(text=None, text_removed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    audit.record(
+        "retention.case_text", "case", "", actor=actor, after={"cases": due.count, "before": due.before}
+    )
+    db.session.commit()
+
+
+def _contacts(app: Flask, now: datetime) -> Due:
+    setting = "SIPAS_RETENTION_CONTACT_DAYS"
+    days = settings.period(app, setting)
+    cutoff = now - timedelta(days=days)
+    count = db.session.scalar(
+        select(func.count()).select_from(CaseContact).where(CaseContact.consented_at < cutoff)
+    )
+    action = "call-back phone numbers are deleted"
+    return Due("case_contact", int(count or 0), cutoff, f"{setting}={days}", action)
+
+
+def _delete_contacts(app: Flask, due: Due, actor: str) -> None:
+    db.session.execute(
+        CaseContact.__table__.delete().where(CaseContact.__table__.c.consented_at < due.before)
+    )
+    # The entry holds how many went, never a number.
+    audit.record(
+        "retention.case_contact", "case", "", actor=actor, after={"contacts": due.count, "before": due.before}
+    )
+    db.session.commit()
+
+
 # --- the run ------------------------------------------------------------------------------
 
 KINDS: list[tuple[Callable[[Flask, datetime], Due], Callable[[Flask, Due, str], None]]] = [
     (_device_hashes, _erase_device_hashes),
+    (_case_texts, _remove_case_texts),
+    (_contacts, _delete_contacts),
     (_audit_entries, _archive_audit),
 ]
 

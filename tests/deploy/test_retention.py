@@ -17,14 +17,16 @@ from survey.aggregates import settle
 from survey.bridge import responses_frame
 from survey.extensions import db as _db
 from survey.instrument import instrument
-from survey.models import AuditArchive, AuditLog, Base, Response, utcnow
+from survey.models import AuditArchive, AuditLog, Base, CaseContact, Response, utcnow
 from survey.models.aggregates import ResponseDay
 from survey.ops import retention
 from survey.responses import store_response
-from tests.factories import make_period, make_point, make_unit
+from tests.factories import make_case, make_period, make_point, make_unit
 
 DAYS = 90  # the default SIPAS_RETENTION_DEVICE_HASH_DAYS
 YEARS = 5  # the default SIPAS_RETENTION_AUDIT_YEARS
+CASE_DAYS = 365  # the default SIPAS_RETENTION_CASE_TEXT_DAYS
+CONTACT_DAYS = 60  # the default SIPAS_RETENTION_CONTACT_DAYS
 
 
 @dataclass
@@ -50,6 +52,8 @@ def province(db, app, tmp_path) -> Province:  # type: ignore[no-untyped-def]
     30 phones answer once (half before the device-hash cutoff), a phone answers six times in
     ten minutes at one counter across the cutoff (a burst: five are flagged, two before the
     cutoff), three paper answers carry no hash; audit entries are 6, 4 and 0 years old.
+    Cases: two closed 400 days ago (one text due), one closed 300 days ago, one open; call-back
+    numbers given 70 days ago (on the open case: due) and 10 days ago (kept).
     """
     app.config["SIPAS_AUDIT_ARCHIVE_DIR"] = str(tmp_path / "archive")
     now = utcnow()
@@ -86,6 +90,25 @@ def province(db, app, tmp_path) -> Province:  # type: ignore[no-untyped-def]
         )
         entry.at = now.replace(year=now.year - years) - timedelta(days=1)
     audit.record("period.open", "period", period.id, actor="admin@snv.laichau.gov.vn")
+    for days_closed, status, comment in (
+        (400, "closed", "Chờ lâu quá, gọi số 09** *** ***."),
+        (400, "closed", None),  # its text is already gone
+        (300, "closed", "Cần thêm ghế."),
+        (None, "answered", "Thiếu hướng dẫn."),
+    ):
+        case = make_case(unit, comment or "x", status=status, created_at=now - timedelta(days=420))
+        case.text = comment
+        if days_closed:
+            case.closed_at = now - timedelta(days=days_closed)
+    open_case = make_case(unit, "Gọi lại cho tôi.", created_at=now - timedelta(days=70))
+    recent_case = make_case(unit, "Gọi lại giúp.", created_at=now - timedelta(days=10))
+    _db.session.flush()
+    _db.session.add(
+        CaseContact(case=open_case, phone="0912345678", consent="…", consented_at=now - timedelta(days=70))
+    )
+    _db.session.add(
+        CaseContact(case=recent_case, phone="0987654321", consent="…", consented_at=now - timedelta(days=10))
+    )
     _db.session.commit()
     settle()  # the quality flags are stored, as any report would have had them stored
     _db.session.commit()
@@ -121,8 +144,12 @@ def test_dry_run_counts_each_kind_and_changes_nothing(app, db, province):
     lines = result.output.splitlines()
     assert lines[0].startswith("device_hash: 18 responses lose their device hash (due; older than ")
     assert lines[0].endswith(", SIPAS_RETENTION_DEVICE_HASH_DAYS=90)")
-    assert lines[1].startswith("audit_log: 3 audit entries move to an archive file in ")
-    assert lines[1].endswith(", SIPAS_RETENTION_AUDIT_YEARS=5)")
+    assert lines[1].startswith("case_text: 1 closed cases lose their comment text")
+    assert lines[1].endswith(", SIPAS_RETENTION_CASE_TEXT_DAYS=365)")
+    assert lines[2].startswith("case_contact: 1 call-back phone numbers are deleted (due; ")
+    assert lines[2].endswith(", SIPAS_RETENTION_CONTACT_DAYS=60)")
+    assert lines[3].startswith("audit_log: 3 audit entries move to an archive file in ")
+    assert lines[3].endswith(", SIPAS_RETENTION_AUDIT_YEARS=5)")
     assert lines[-1] == "dry run: nothing changed"
     assert _snapshot() == before
 
@@ -152,9 +179,32 @@ def test_exactly_the_data_past_its_period_goes_and_nothing_else(app, db, provinc
     new_entries = [
         after["audit_log"][k]["action"] for k in sorted(set(after["audit_log"]) - set(before["audit_log"]))
     ]
-    assert new_entries == ["retention.device_hash", "audit.archive"]
+    assert new_entries == [
+        "retention.device_hash",
+        "retention.case_text",
+        "retention.case_contact",
+        "audit.archive",
+    ]
     assert len(after["audit_archive"]) == 1
-    untouched = set(before) - {"response", "audit_log", "audit_archive"}
+    text_due = {
+        k
+        for k, r in before["citizen_case"].items()
+        if r["status"] == "closed" and r["text"] and r["closed_at"] < province.now - timedelta(days=CASE_DAYS)
+    }
+    assert len(text_due) == 1
+    for key, row in before["citizen_case"].items():
+        changed = {c for c in row if row[c] != after["citizen_case"][key][c]}
+        assert changed == ({"text", "text_removed_at"} if key in text_due else set()), (key, changed)
+        if key in text_due:
+            assert after["citizen_case"][key]["text"] is None
+            assert after["citizen_case"][key]["text_removed_at"] is not None
+    contact_cutoff = province.now - timedelta(days=CONTACT_DAYS)
+    assert (
+        {r["phone"] for r in after["case_contact"].values()}
+        == {r["phone"] for r in before["case_contact"].values() if r["consented_at"] >= contact_cutoff}
+        == {"0987654321"}
+    )
+    untouched = set(before) - {"response", "audit_log", "audit_archive", "citizen_case", "case_contact"}
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
 
 
@@ -209,7 +259,7 @@ def test_a_second_run_finds_nothing_due(app, db, province):
     retention.apply(app, now=province.now)
     before = _snapshot()
     dues = retention.apply(app, now=province.now)
-    assert [d.count for d in dues] == [0, 0]
+    assert [d.count for d in dues] == [0, 0, 0, 0]
     assert _snapshot() == before
 
 
@@ -241,8 +291,10 @@ def test_the_command_applies_and_reports_what_went(app, db, province):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("device_hash: 18 responses lose their device hash (done;")
+    assert lines[1].startswith("case_text: 1 closed cases lose their comment text") and "(done;" in lines[1]
+    assert lines[2].startswith("case_contact: 1 call-back phone numbers are deleted (done;")
     assert (
-        lines[1].startswith("audit_log: 3 audit entries move to an archive file in ") and "(done;" in lines[1]
+        lines[3].startswith("audit_log: 3 audit entries move to an archive file in ") and "(done;" in lines[3]
     )
     assert (
         _db.session.scalar(
