@@ -82,7 +82,7 @@ def test_admin_home_shows_the_province_figures(as_admin, runner, answer: Answer,
 
 
 def test_counters_equal_the_analysis_of_the_export(as_admin, answer: Answer, world: World, tmp_path) -> None:
-    """Per-counter SIPAS, service and elements equal `python -m analysis compute --by
+    """Per-counter SIPAS, service and elements with their intervals equal `python -m analysis compute --by
     unit_code,point_code --strata unit_code,point_code` (the app's design) on the unit's exported
     responses; weekly counts show every counter."""
     from survey.extensions import db
@@ -122,9 +122,12 @@ def test_counters_equal_the_analysis_of_the_export(as_admin, answer: Answer, wor
             group["service"],
             *(group["elements"][c] for c in ("B1", "B2", "B3", "B4", "B5")),
         ]
-        values = [e["value"] for e in wanted if e["value"] is not None]
-        # The page prints each value followed by its interval: the values are every third number.
-        assert [float(v) for v in ROW_VALUES.findall(html)][::3] == pytest.approx(values, rel=1e-12)
+        # The page prints each value followed by its interval's bounds, as the CLI computes them.
+        printed = [float(v) for v in ROW_VALUES.findall(html)]
+        expected_numbers = [
+            x for e in wanted if e["value"] is not None for x in (e["value"], e["ci_low"], e["ci_high"])
+        ]
+        assert printed == pytest.approx(expected_numbers, rel=1e-12)
         assert f">{group['n']} " in html
     weeks = row(page, "weeks-03408-Q02")
     assert sum(int(n) for n in re.findall(r'<td class="n[^"]*">(\d+)', weeks)) == 31
