@@ -10,9 +10,9 @@ The stages, one module each:
 * ``operations`` — status, assignee, notes, public reply, category, call-back contact; audited;
 * ``workdays`` and ``figures`` — due dates in working days, per-unit counts for the reports;
 * ``views`` and ``citizen`` — officials' pages (``/cases``) and the citizen's (``/c/<code>``);
-* ``drop``, ``digest``, ``mail`` and ``cli`` — the daily e-mail (``sipas digest``) with the
-  30-day SIPAS drop alert;
-* ``retention`` — what the retention job removes, in one place.
+* ``report`` — the figures and comments the unit report and the province overview include.
+
+Retention of case text and call-back numbers is in ``survey.ops.retention``.
 
 For the reports (contract "cases in reports"): :func:`unit_figures`, :func:`report_comments`
 and the template partials ``cases/_unit_report.html`` (a unit's figures) and ``cases/_report.html``

@@ -1,8 +1,8 @@
 """Settings of case handling: environment defaults, and what Sở Nội vụ edits in the web UI.
 
 Environment (read once at start; README "Citizens' cases" lists them): the working days to
-answer, the holiday calendar, who besides admins and analysts reads escalated cases, the
-case-code lookup limit, the drop-alert level and the SMTP server of the digest.
+answer, the holiday calendar, who besides admins and analysts reads escalated cases and the
+case-code lookup limit.
 
 Edited in the UI (table ``case_setting``, every change audited): the classifier's phrases
 and the official channels for formal complaints shown to citizens. A channel line holding a
@@ -77,20 +77,11 @@ def configure(app: Flask) -> None:
             e.strip().lower() for e in _env("SIPAS_CASES_ESCALATE_TO", "").split(",") if e.strip()
         ),
         "CASES_LOOKUP_LIMIT": _env("SIPAS_CASES_LOOKUP_LIMIT", "10 per minute;100 per day"),
-        "CASES_ALERT_ALPHA": float(_env("SIPAS_CASES_ALERT_ALPHA", "0.01")),
-        "SMTP_HOST": _env("SIPAS_SMTP_HOST", "") or None,
-        "SMTP_PORT": int(_env("SIPAS_SMTP_PORT", "25")),
-        "SMTP_SECURITY": _env("SIPAS_SMTP_SECURITY", "none").lower(),
-        "SMTP_USER": _env("SIPAS_SMTP_USER", "") or None,
-        "SMTP_PASSWORD": os.environ.get("SIPAS_SMTP_PASSWORD") or None,
-        "MAIL_FROM": _env("SIPAS_MAIL_FROM", "sipas@localhost"),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
     if app.config["CASES_DUE_DAYS"] < 1:
         raise RuntimeError("SIPAS_CASES_DUE_DAYS must be a whole number of working days, at least 1")
-    if app.config["SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
-        raise RuntimeError("SIPAS_SMTP_SECURITY must be none, starttls or ssl")
 
 
 def _get(key: str) -> Any:
