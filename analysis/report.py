@@ -39,15 +39,22 @@ FEW_CLUSTERS_DF = 5
 MIN_DF = 2
 
 
-def _se(var: float, df: float) -> tuple[float | None, list[str]]:
+#: A variance this small relative to the estimate's square is rounding noise of a true zero
+#: (sums of weighted scores that cancel leave ~1e-15 relative); as an SE it is under 1e-4 pp.
+ZERO_VARIANCE = 1e-12
+
+
+def _se(var: float, df: float, value: float) -> tuple[float | None, list[str]]:
     """The SE and its flags. With under 1 df (one PSU) there is no interval; a variance of 0
     there means nothing was measured, so the SE is null (R's domain variance can still be
-    positive then, from the other PSUs of the strata, and is kept)."""
+    positive then, from the other PSUs of the strata, and is kept). A variance within rounding
+    of zero is zero, so that the result does not depend on the scale of the weights."""
     if math.isnan(var):
         return None, ["single_cluster"]
+    zero = var <= ZERO_VARIANCE * (value * value + 1.0)
     if not df >= 1:
-        return (math.sqrt(var), ["single_cluster"]) if var > 0 else (None, ["single_cluster"])
-    if var <= 0:
+        return (None, ["single_cluster"]) if zero else (math.sqrt(var), ["single_cluster"])
+    if zero:
         return 0.0, ["no_variance"]
     return math.sqrt(var), []
 
@@ -71,7 +78,8 @@ def index_estimate(value, var, var_srs, n, df, confidence) -> Estimate:
     if math.isnan(value):
         return Estimate(None, None, int(n), confidence, ("no_data",))
     value, var, var_srs, df = float(value), float(var), float(var_srs), float(df)
-    se, flags = _se(var, df)
+    se, flags = _se(var, df, value)
+    var = 0.0 if se == 0.0 else var
     low = high = None
     if interval_allowed(se, n, df):
         half = float(t_quantile(confidence, df)) * se
@@ -87,7 +95,8 @@ def rate_estimate(value, var, n, rows, df, confidence) -> Estimate:
     if math.isnan(value):
         return Estimate(None, None, int(n), confidence, ("no_data",), method="korn-graubard")
     value, var, rows, df = float(value), float(var), float(rows), float(df)
-    se, flags = _se(var, df)
+    se, flags = _se(var, df, value)
+    var = 0.0 if se == 0.0 else var
     low = high = n_eff = None
     if se is not None and df >= 1:
         lo, hi, ne = korn_graubard(
