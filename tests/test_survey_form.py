@@ -403,3 +403,22 @@ def test_no_citizen_wording_says_ban(db, client):
     for page in pages:
         found += without_ban(page.text)
     assert found == []
+
+
+def test_error_summary_links_each_question_with_its_number(db, client):
+    """Two refused answers on different pages: one link each, in question order, numbered as on the path."""
+    point = make_open_point()
+    t, csrf = open_form(client, point.token)
+    reply = post_answers(client, point.token, t, csrf, {"S1": "2", "B1.2": "7", "E1": ["1", "2", "3"]})
+    assert reply.status_code == 422
+    summary = re.search(r'<div class="errsum"[^>]*id="errsum"[^>]*>(.*?)</div>', reply.text, re.S).group(1)
+    links = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', summary)
+    assert links == [
+        ("B1-2-1", "Câu 4: Câu trả lời này không có trong các lựa chọn."),
+        ("E1-1", "Câu 23: Chọn tối đa 2."),
+    ]
+    for anchor, _text in links:  # each link lands on an input of a page that is shown
+        section = re.search(
+            rf'<section class="card page"[^>]*>(?:(?!</section>).)*id="{anchor}"', reply.text, re.S
+        )
+        assert section is not None and " hidden>" not in section.group(0).split("\n", 1)[0]

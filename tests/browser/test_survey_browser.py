@@ -438,3 +438,30 @@ def test_typical_path_timed_at_a_slow_readers_pace(db, live_server, phone, monke
         .inner_text()
         .startswith(f"Thời gian trả lời: khoảng {math.ceil(measured / 60)} phút.")
     )
+
+
+def test_dont_know_this_policy_skips_the_block_in_one_tap(db, live_server, citizen):
+    """One policy area of four questions; one tap on 'Tôi không rõ chính sách này' drops them and moves on."""
+    point = make_open_point()
+    citizen.goto(f"{live_server}/s/{point.token}")
+    choose(citizen, "#q-S1", "Nộp hồ sơ")
+    for _ in range(6):
+        citizen.get_by_role("button", name="Tiếp tục").click()
+    assert progress(citizen) == "Câu 16–19/23"
+    shown = citizen.locator(".page:not([hidden]) .q:not([hidden])")
+    assert [shown.nth(i).get_attribute("id") for i in range(shown.count())] == [
+        "q-A1",
+        "q-A2",
+        "q-A3",
+        "q-A4",
+    ]
+    choose(citizen, "#q-A1", "Hài lòng")
+    citizen.get_by_role("button", name="Tôi không rõ chính sách này").click()
+    assert progress(citizen) == "Câu 20–21/23"
+    citizen.get_by_role("button", name="Quay lại").click()
+    assert not citizen.locator("#q-A1").get_by_label("Hài lòng", exact=True).is_checked()
+    for _ in range(2):
+        citizen.get_by_role("button", name="Tiếp tục").click()
+    citizen.get_by_role("button", name="Gửi câu trả lời").click()
+    citizen.get_by_role("heading", name="Xin cảm ơn!").wait_for()
+    assert stored_answers(db) == {("S1", 1, None)}
