@@ -38,8 +38,9 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (submit throughput, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
+## bench: benchmarks with their figures (survey paths and page weights, submit throughput, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
 bench: $(VENV)/.dev
+	$(BIN)/python bench/paths.py
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/coverage.py

@@ -51,10 +51,16 @@ def poster_html(points: Sequence[ServicePoint], sheet: bool = False, back: str |
 
     The QR image is inlined as a data URI, so the same HTML prints from a browser and renders
     to PDF without fetching anything. `back` is the page the on-screen link returns to (a
-    plain link: the page's Content-Security-Policy runs no inline script).
+    plain link: the page's Content-Security-Policy runs no inline script). The time to answer
+    is the survey's own estimate (survey.public.estimate), the figure its first page shows.
     """
+    from survey.instrument import instrument
+    from survey.public import estimate
+
     posters = [{"point": p, "url": survey_url(p), "qr": _data_uri(survey_url(p))} for p in points]
-    return render_template("admin/poster.html", posters=posters, sheet=sheet, back=back)
+    # The time a citizen is promised is the one measured on real responses, as on the first page.
+    minutes = estimate.minutes(instrument())
+    return render_template("admin/poster.html", posters=posters, sheet=sheet, back=back, minutes=minutes)
 
 
 def poster_pdf(html: str) -> bytes:

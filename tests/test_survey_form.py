@@ -5,11 +5,16 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+import unicodedata
+
+from babel.messages.pofile import read_po
 
 from analysis.instrument import load_instrument
+from survey.languages.codes import instrument_texts
+from survey.models import Period
 from survey.public import formload
 from tests.factories import make_open_point, make_period, make_point
-from tests.survey_client import hidden, open_form, turn_page
+from tests.survey_client import hidden, open_form, post_answers, submit_survey, turn_page
 
 INS = load_instrument("sipas-2025")
 
@@ -346,3 +351,74 @@ def test_odd_query_arguments_do_not_break_the_page(db, client):
     assert page.status_code == 200
     assert shown_page(page.text)[0] == "screen"
     assert not re.search(r'name="S1" value="2" checked', page.text)
+
+
+# "bạn" as a word, in any case; the text is compared in NFC, as the catalogues store it.
+BAN = re.compile(r"\bbạn\b", re.IGNORECASE)
+CITIZEN_SOURCES = (
+    "templates/public/",
+    "templates/errors/",
+    "templates/cases/_callback.html",
+    "templates/cases/_channels.html",
+    "templates/cases/citizen.html",
+    "templates/cases/lookup.html",
+    "survey/public/",
+    "survey/cases/citizen.py",
+    "survey/errors.py",
+    "survey/faults.py",
+)
+
+
+def without_ban(text: str) -> list[str]:
+    """Each occurrence of 'bạn' with a little context, for a readable failure."""
+    text = unicodedata.normalize("NFC", text)
+    return [text[max(0, m.start() - 40) : m.end() + 40] for m in BAN.finditer(text)]
+
+
+def test_no_citizen_wording_says_ban(db, client):
+    """Citizens are "Ông/Bà": in the instrument's Vietnamese, the citizen catalogue strings, every page."""
+    assert without_ban("Bạn có thể đóng trang này.")  # the check itself finds the word
+    found = [t for t in instrument_texts(INS, "vi").values() if without_ban(t)]
+    with open("survey/translations/vi/LC_MESSAGES/messages.po", "rb") as po:
+        catalogue = read_po(po, locale="vi")
+    for message in catalogue:
+        if message.id and any(path.startswith(CITIZEN_SOURCES) for path, _line in message.locations):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            found += [s for s in strings if without_ban(s)]
+
+    point = make_open_point()
+    pages = [client.get(f"/s/{point.token}")]  # every page of the survey is in the document
+    t, csrf = open_form(client, point.token)
+    pages.append(turn_page(client, point.token, t, csrf, {"E1": ["1", "2", "3"]}, page="improve"))
+    pages.append(turn_page(client, point.token, t, csrf, {"policy_group": "G1"}, page="policy", nav="skip"))
+    sent = post_answers(client, point.token, t, csrf, {"S1": "1", "C1": "Cần thêm ghế ngồi."})
+    pages.append(client.get(sent.headers["Location"]))  # thanks, with the comment's case code
+    pages.append(submit_survey(client, point.token, {"S1": "1"}))
+    pages[-1] = client.get(pages[-1].headers["Location"])  # thanks, without a comment
+    pages.append(client.get("/s/not-a-real-token"))
+    db.session.query(Period).update({"is_open": False})
+    db.session.commit()
+    pages.append(client.get(f"/s/{point.token}"))  # closed
+    assert [p.status_code for p in pages] == [200, 422, 200, 200, 200, 404, 410]
+    for page in pages:
+        found += without_ban(page.text)
+    assert found == []
+
+
+def test_error_summary_links_each_question_with_its_number(db, client):
+    """Two refused answers on different pages: one link each, in question order, numbered as on the path."""
+    point = make_open_point()
+    t, csrf = open_form(client, point.token)
+    reply = post_answers(client, point.token, t, csrf, {"S1": "2", "B1.2": "7", "E1": ["1", "2", "3"]})
+    assert reply.status_code == 422
+    summary = re.search(r'<div class="errsum"[^>]*id="errsum"[^>]*>(.*?)</div>', reply.text, re.S).group(1)
+    links = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', summary)
+    assert links == [
+        ("B1-2-1", "Câu 4: Câu trả lời này không có trong các lựa chọn."),
+        ("E1-1", "Câu 23: Chọn tối đa 2."),
+    ]
+    for anchor, _text in links:  # each link lands on an input of a page that is shown
+        section = re.search(
+            rf'<section class="card page"[^>]*>(?:(?!</section>).)*id="{anchor}"', reply.text, re.S
+        )
+        assert section is not None and " hidden>" not in section.group(0).split("\n", 1)[0]

@@ -123,3 +123,28 @@ def test_poster_back_link_is_a_plain_link_to_the_unit(as_admin, world: World) ->
         page = as_admin.get(url).text
         assert "javascript:" not in page
         assert '<a href="/admin/units/03408">' in page
+
+
+def test_poster_promises_the_measured_time_not_a_fixed_one(as_admin, world: World, db) -> None:  # type: ignore[no-untyped-def]
+    """The poster prints the first page's figure: 12 s × 23 questions until measured, then the median."""
+    from survey.models import Period
+    from survey.public import estimate
+    from survey.responses import store_response
+
+    url = f"/admin/points/{world.point.id}/poster"
+    page = as_admin.get(url).text
+    assert "khoảng 5 phút" in page and "about 5 minutes" in page
+    assert "2–3" not in page
+    period = db.session.query(Period).one()
+    for d in [700 + 10 * i for i in range(31)]:  # median 850 s: 15 minutes
+        store_response(
+            point=world.point, period=period, answers={}, policy_group=None, language="vi", duration_s=d
+        )
+    db.session.commit()
+    estimate.forget()
+    page = as_admin.get(url).text
+    assert "khoảng 15 phút" in page and "about 15 minutes" in page
+    sheet = as_admin.get("/admin/units/03408/posters").text
+    assert "khoảng 15 phút" in sheet
+    survey = as_admin.get(f"/s/{world.point.token}").text
+    assert "khoảng 15 phút" in survey

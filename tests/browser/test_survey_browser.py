@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
+import statistics
+import time
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
@@ -10,10 +15,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 from sqlalchemy import func, select
 
-from survey.models import Answer, Response
+from survey.models import Answer, Period, Response
+from survey.public import estimate, formload
+from survey.responses import store_response
 from tests.browser_fixtures import PHONE
 from tests.factories import make_open_point
 
+pytestmark = pytest.mark.browser
 WCAG = {"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
 # What the citizen of the typical test chooses, page by page: (page, [(question box, option label)]).
 ANSWERS = [
@@ -275,3 +283,185 @@ def test_phone_back_button_turns_back_a_page(db, live_server, phone):
     phone.go_back()
     assert progress(phone) == "Câu 3–5/23"
     assert re.search(r"/s/[\w-]+$", phone.url)
+
+
+# The typical path (handing in papers, no earlier feedback: 23 questions on 9 pages), answered
+# as a typical respondent does: every rating, the policy area offered, two areas to improve, no
+# comment. (page progress, [(question box, option label)]) in the order the phone shows them.
+TYPICAL = [
+    ("Câu 1–2/23", [("#q-S1", "Nộp hồ sơ"), ("#q-B5-0", "Không")]),
+    ("Câu 3–5/23", [("#q-B1-1", "Hài lòng"), ("#q-B1-2", "Bình thường"), ("#q-B1-3", "Hài lòng")]),
+    (
+        "Câu 6–9/23",
+        [
+            ("#q-B2-1", "Rất hài lòng"),
+            ("#q-B2-2", "Hài lòng"),
+            ("#q-B2-3", "Hài lòng"),
+            ("#q-B2-4", "Không biết / không trả lời"),
+        ],
+    ),
+    (
+        "Câu 10–13/23",
+        [
+            ("#q-B3-1", "Hài lòng"),
+            ("#q-B3-2", "Hài lòng"),
+            ("#q-B3-3", "Không hài lòng"),
+            ("#q-B3-4", "Hài lòng"),
+        ],
+    ),
+    ("Câu 14/23", [("#q-B5-1", "Bình thường")]),
+    ("Câu 15/23", [("#q-B0", "Hài lòng")]),
+    (
+        "Câu 16–19/23",
+        [("#q-A1", "Hài lòng"), ("#q-A2", "Bình thường"), ("#q-A3", "Hài lòng"), ("#q-A4", "Rất hài lòng")],
+    ),
+    (
+        "Câu 20–21/23",
+        [
+            ("#q-E1", "Thủ tục hành chính (giấy tờ, phí, thời gian)"),
+            ("#q-E1", "Thái độ và cách hướng dẫn của cán bộ"),
+        ],
+    ),
+    ("Câu 22–23/23", [("#q-P1", "Nữ"), ("#q-P2", "45–59 tuổi")]),
+]
+# The same answers as codes; the policy items are stored under the group the respondent answered.
+TYPICAL_STORED = {
+    ("S1", 1),
+    ("B5.0", 2),
+    ("B1.1", 4),
+    ("B1.2", 3),
+    ("B1.3", 4),
+    ("B2.1", 5),
+    ("B2.2", 4),
+    ("B2.3", 4),
+    ("B2.4", 9),
+    ("B3.1", 4),
+    ("B3.2", 4),
+    ("B3.3", 2),
+    ("B3.4", 4),
+    ("B5.1", 3),
+    ("B0", 4),
+    ("A1.{g}", 4),
+    ("A2.{g}", 3),
+    ("A3.{g}", 4),
+    ("A4.{g}", 5),
+    ("E1", 2),
+    ("E1", 3),
+    ("P1", 2),
+    ("P2", 3),
+}
+READ_CHARS_PER_S = 7.0  # a slow reader: about 100 Vietnamese syllables a minute, half a fluent pace
+TAP_S = 2.0  # finding an answer on a small screen and tapping it
+TURN_S = 1.5  # tapping "Tiếp tục" (or "Gửi") and looking at the new page
+# Earlier respondents at the counter: 29 answering times, so this response is the 30th, the
+# fewest the survey needs before it promises a measured time instead of 12 s a question.
+EARLIER_S = [300 + 25 * i for i in range(29)]
+
+
+class ScriptedClock:
+    """The phone's clock and the server's, moved on together by the respondent's scripted pauses.
+
+    The phone runs Playwright's fake clock; the server's form-load token reads real time plus
+    the pauses so far. Everything else is real: the server stamps the form load when it serves
+    the first page and measures the duration when the answers arrive, as in production.
+    """
+
+    def __init__(self, page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.page, self.paused = page, 0.0
+        page.clock.install()
+        clock = self
+
+        class Shifted(datetime):
+            @classmethod
+            def now(cls, tz=None):  # type: ignore[no-untyped-def]
+                return datetime.now(tz) + timedelta(seconds=clock.paused)
+
+        monkeypatch.setattr(formload, "time", SimpleNamespace(time=lambda: time.time() + clock.paused))
+        monkeypatch.setattr(formload, "datetime", Shifted)
+
+    def pause(self, seconds: float) -> None:
+        self.paused += seconds
+        self.page.clock.fast_forward(round(seconds * 1000))
+
+
+def test_typical_path_timed_at_a_slow_readers_pace(db, live_server, phone, monkeypatch):
+    """A slow reader answers the typical path at 360 px with JavaScript; the pauses are scripted.
+
+    Assumptions: each question is read at 7 characters a second (its text and its options as
+    the phone shows them), each answer takes 2 s to find and tap, each page turn 1.5 s; no
+    comment is typed. The pauses are not slept: the phone's and the server's clocks move on by
+    them (ScriptedClock), so the run takes seconds while the survey measures minutes. Checked:
+    one response with exactly the answers given; its stored duration is the pauses' sum, give
+    or take the run's own wall time; before it the first page promised the fallback 23 × 12 s
+    (5 minutes), after it (30 responses) the median of the stored answering times.
+    """
+    point = make_open_point()
+    period = db.session.scalars(select(Period)).one()
+    for seconds in EARLIER_S:
+        store_response(
+            point=point, period=period, answers={}, policy_group=None, language="vi", duration_s=seconds
+        )
+    db.session.commit()
+    clock = ScriptedClock(phone, monkeypatch)
+    started = time.monotonic()
+    phone.goto(f"{live_server}/s/{point.token}")
+    assert phone.locator("#time").inner_text().startswith("Thời gian trả lời: khoảng 5 phút.")
+    group = phone.locator("#policy_group").input_value()
+    for n, (expected, choices) in enumerate(TYPICAL):
+        assert progress(phone) == expected
+        shown = phone.locator(".page:not([hidden]) .q:not([hidden])")
+        for text in shown.all_inner_texts():
+            clock.pause(len(text) / READ_CHARS_PER_S)
+        for box, label in choices:
+            clock.pause(TAP_S)
+            choose(phone, box, label)
+        clock.pause(TURN_S)
+        last = n == len(TYPICAL) - 1
+        phone.get_by_role("button", name="Gửi câu trả lời" if last else "Tiếp tục").click()
+    phone.get_by_role("heading", name="Xin cảm ơn!").wait_for()
+    wall = time.monotonic() - started
+
+    db.session.expire_all()
+    response = db.session.scalars(select(Response).where(Response.duration_s.not_in(EARLIER_S))).one()
+    assert db.session.scalar(select(func.count()).select_from(Response)) == len(EARLIER_S) + 1
+    answers = db.session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
+    assert {(a.item_code, a.value) for a in answers} == {(c.format(g=group), v) for c, v in TYPICAL_STORED}
+    assert response.policy_group == group
+    assert 5 * 60 < clock.paused < 15 * 60  # minutes of reading, not the seconds the run took
+    assert math.floor(clock.paused) <= response.duration_s <= clock.paused + wall + 1
+
+    estimate.forget()  # the figure is kept per process for ten minutes; read it afresh
+    phone.goto(f"{live_server}/s/{point.token}")
+    measured = statistics.median([*EARLIER_S, response.duration_s])
+    assert (
+        phone.locator("#time")
+        .inner_text()
+        .startswith(f"Thời gian trả lời: khoảng {math.ceil(measured / 60)} phút.")
+    )
+
+
+def test_dont_know_this_policy_skips_the_block_in_one_tap(db, live_server, citizen):
+    """One policy area of four questions; one tap on 'Tôi không rõ chính sách này' drops them and moves on."""
+    point = make_open_point()
+    citizen.goto(f"{live_server}/s/{point.token}")
+    choose(citizen, "#q-S1", "Nộp hồ sơ")
+    for _ in range(6):
+        citizen.get_by_role("button", name="Tiếp tục").click()
+    assert progress(citizen) == "Câu 16–19/23"
+    shown = citizen.locator(".page:not([hidden]) .q:not([hidden])")
+    assert [shown.nth(i).get_attribute("id") for i in range(shown.count())] == [
+        "q-A1",
+        "q-A2",
+        "q-A3",
+        "q-A4",
+    ]
+    choose(citizen, "#q-A1", "Hài lòng")
+    citizen.get_by_role("button", name="Tôi không rõ chính sách này").click()
+    assert progress(citizen) == "Câu 20–21/23"
+    citizen.get_by_role("button", name="Quay lại").click()
+    assert not citizen.locator("#q-A1").get_by_label("Hài lòng", exact=True).is_checked()
+    for _ in range(2):
+        citizen.get_by_role("button", name="Tiếp tục").click()
+    citizen.get_by_role("button", name="Gửi câu trả lời").click()
+    citizen.get_by_role("heading", name="Xin cảm ơn!").wait_for()
+    assert stored_answers(db) == {("S1", 1, None)}
