@@ -754,6 +754,7 @@ def run(args: argparse.Namespace, run_dir: Path, stack: contextlib.ExitStack) ->
     # Every simulated phone comes from 127.0.0.1: the per-address budget is raised so that the
     # limiter is still consulted on every submit (its cost is measured) but does not refuse.
     env["SIPAS_SURVEY_LIMIT_PER_ADDRESS"] = "1000000 per minute"
+    env["SIPAS_SURVEY_LIMIT_FORM_LOADS"] = "1000000 per minute"
     flask_cli(env, "init")
     seed_units(env)
     tokens = survey_tokens(env)
