@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30  # seconds for each connect, command and reply
 TEXT_WIDTH = 160  # characters of a case's text in a list
+LIST_LIMIT = 50  # cases listed per list; the rest are counted, and the web page has them all
 
 STATUS = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
 CATEGORY = {
@@ -100,6 +101,10 @@ def _day(value: datetime) -> str:
     return f"{local_day(value):%d/%m/%Y}"
 
 
+def _due(case: Case) -> str:
+    return f"{due_date(case.created_at):%d/%m/%Y}"
+
+
 def _number(value: float, digits: int = 1) -> str:
     """A number as Vietnamese write it: decimal comma, a true minus sign."""
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
@@ -120,6 +125,14 @@ def _case_line(case: Case, units: dict[int, Unit], own_unit_id: int | None = Non
 
 def _base_url() -> str:
     return str(current_app.config["SIPAS_BASE_URL"]).rstrip("/")
+
+
+def _listed(lines: list[str], page: str) -> list[str]:
+    """At most LIST_LIMIT lines, then how many more and where to read them."""
+    if len(lines) <= LIST_LIMIT:
+        return lines
+    rest = len(lines) - LIST_LIMIT
+    return [*lines[:LIST_LIMIT], f"- … và {rest} phản ánh khác: {_base_url()}{page}"]
 
 
 def drop_text(unit: Unit, drop: Drop) -> list[str]:
@@ -181,7 +194,7 @@ def _viewer_mail(
     drop = drops(user.unit)
     if not new and not overdue and not drop.fired:
         return None
-    due_days = int(current_app.config["CASES_DUE_DAYS"])
+    due_days, own = int(current_app.config["CASES_DUE_DAYS"]), user.unit_id
     lines = [
         f"Kính gửi cán bộ {user.unit.name},",
         "",
@@ -189,10 +202,10 @@ def _viewer_mail(
         f"ngày {today:%d/%m/%Y}.",
         "",
         f"PHẢN ÁNH MỚI (từ {_day(since)} {_hour(since)}): {len(new)}",
-        *(_case_line(c, units, user.unit_id) for c in new),
+        *_listed([_case_line(c, units, own) for c in new], "/cases/"),
         "",
         f"PHẢN ÁNH QUÁ HẠN (chưa trả lời sau {due_days} ngày làm việc): {len(overdue)}",
-        *(f"{_case_line(c, units, user.unit_id)} · hạn {due_date(c.created_at):%d/%m/%Y}" for c in overdue),
+        *_listed([f"{_case_line(c, units, own)} · hạn {_due(c)}" for c in overdue], "/cases/?overdue=1"),
     ]
     if drop.fired:
         lines += ["", "CẢNH BÁO: CHỈ SỐ SIPAS GIẢM", *drop_text(user.unit, drop)]
@@ -268,7 +281,7 @@ def _province_body(
         "",
         f"TỐ CÁO TIÊU CỰC MỚI (chuyển Sở Nội vụ, đơn vị bị tố cáo không thấy): {len(new_allegations)}"
         f" — đang chờ xử lý tất cả: {open_allegations}",
-        *(_case_line(c, units) for c in new_allegations),
+        *_listed([_case_line(c, units) for c in new_allegations], "/cases/?category=misconduct"),
     ]
     if fired:
         lines += ["", f"CẢNH BÁO CHỈ SỐ SIPAS GIẢM: {len(fired)} đơn vị"]

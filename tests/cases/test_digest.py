@@ -346,3 +346,19 @@ def test_mail_settings_and_their_defaults(monkeypatch):
     app = Flask("t")
     case_settings.configure(app)
     assert (app.config["SMTP_PORT"], app.config["SMTP_SECURITY"]) == (587, "starttls")
+
+
+def test_a_long_list_is_cut_at_50_with_the_rest_counted(app, db, world):
+    """52 cases of 03388 received Mon 9 Nov 2026, all overdue on Wed 18 Nov: the count says 52, the
+    list shows the first 50 and one line for the 2 others with the page that lists them all."""
+    now = datetime(2026, 11, 18, 2)
+    make_user(OTHER_VIEWER, "viewer", unit=world.other)
+    for k in range(52):
+        make_case(world.other, f"Ý kiến số {k + 1}.", created_at=datetime(2026, 11, 9, 2, k))
+    db.session.commit()
+    body = next(m for m in digest.compose(now - timedelta(hours=24), now) if m.to == OTHER_VIEWER).body
+    overdue = body.split("PHẢN ÁNH QUÁ HẠN")[1]
+    assert "(chưa trả lời sau 5 ngày làm việc): 52\n" in overdue
+    assert "“Ý kiến số 50.”" in overdue and "“Ý kiến số 51.”" not in overdue
+    assert overdue.count("\n- ") == 51
+    assert "- … và 2 phản ánh khác: https://sipas.example.vn/cases/?overdue=1\n" in overdue
