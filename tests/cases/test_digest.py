@@ -253,6 +253,18 @@ def test_without_a_mail_server_the_digest_refuses(app, db, world, cases):
         "Error: SIPAS_SMTP_HOST is not set: the digest has no mail server to send through (try --dry-run)"
     )
     assert db.session.scalars(select(DigestRun)).all() == []
+    preview = _run(app, "--dry-run")  # a preview needs no mail server
+    assert preview.exit_code == 0 and preview.output.count(": would send (") == 4
+
+
+def test_a_listed_viewer_never_gets_the_allegation_against_their_own_unit(app, db, world, cases, smtp):
+    """03408's viewer is also in SIPAS_CASES_ESCALATE_TO: they still get only their unit's digest
+    (one e-mail), without the allegation against 03408, and no province digest."""
+    app.config["CASES_ESCALATE_TO"] = (INSPECTORATE, world.viewer.email)
+    assert _run(app).exit_code == 0
+    ward = smtp.to(world.viewer.email)  # exactly one e-mail
+    assert "Phường Tân Phong" in ward.subject and "đòi tiền" not in ward.body and "Tố cáo" not in ward.body
+    assert len(smtp.messages) == 5
 
 
 def test_overdue_is_counted_in_working_days_in_vietnam(app, db, world):
