@@ -10,7 +10,9 @@ The stages, one module each:
 * ``operations`` — status, assignee, notes, public reply, category, call-back contact; audited;
 * ``workdays`` and ``figures`` — due dates in working days, per-unit counts for the reports;
 * ``views`` and ``citizen`` — officials' pages (``/cases``) and the citizen's (``/c/<code>``);
-* ``report`` — the figures and comments the unit report and the province overview include.
+* ``report`` — the figures and comments the unit report and the province overview include;
+* ``drop`` and ``digest`` — the SIPAS drop alert, and the daily e-mail (``sipas digest``) that
+  brings each unit's viewers and Sở Nội vụ their new and overdue cases and the alert.
 
 Retention of case text and call-back numbers is in ``survey.ops.retention``.
 

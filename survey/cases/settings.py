@@ -1,8 +1,9 @@
 """Settings of case handling: environment defaults, and what Sở Nội vụ edits in the web UI.
 
 Environment (read once at start; README "Citizens' cases" lists them): the working days to
-answer, the holiday calendar, who besides admins and analysts reads escalated cases and the
-case-code lookup limit.
+answer, the holiday calendar, who besides admins and analysts reads escalated cases, the
+case-code lookup limit, and for the daily digest (``sipas digest``) the mail server and the
+significance level of the SIPAS drop alert.
 
 Edited in the UI (table ``case_setting``, every change audited): the classifier's phrases
 and the official channels for formal complaints shown to citizens. A channel line holding a
@@ -29,6 +30,7 @@ from survey.validation import InputError
 
 __all__ = [
     "DEFAULT_CHANNELS",
+    "SMTP_SECURITY",
     "channel_lines",
     "channels_text",
     "configure",
@@ -60,6 +62,7 @@ DEFAULT_CHANNELS = {
         "the Law on Denunciations."
     ),
 }
+SMTP_SECURITY = ("none", "starttls", "ssl")
 _PLACEHOLDER = re.compile(r"\[[^\[\]]+\]")
 MAX_PHRASE = 60
 
@@ -77,11 +80,34 @@ def configure(app: Flask) -> None:
             e.strip().lower() for e in _env("SIPAS_CASES_ESCALATE_TO", "").split(",") if e.strip()
         ),
         "CASES_LOOKUP_LIMIT": _env("SIPAS_CASES_LOOKUP_LIMIT", "10 per minute;100 per day"),
+        "CASES_ALERT_ALPHA": _number("SIPAS_CASES_ALERT_ALPHA", "0.01", float),
+        # The daily digest's mail server: no host, no digest (the command says so and stops).
+        "SMTP_HOST": _env("SIPAS_SMTP_HOST", ""),
+        "SMTP_PORT": _number("SIPAS_SMTP_PORT", "25", int),
+        "SMTP_SECURITY": _env("SIPAS_SMTP_SECURITY", "none").lower(),
+        "SMTP_USER": _env("SIPAS_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SIPAS_SMTP_PASSWORD", ""),
+        "MAIL_FROM": _env("SIPAS_MAIL_FROM", "sipas@localhost"),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
     if app.config["CASES_DUE_DAYS"] < 1:
         raise RuntimeError("SIPAS_CASES_DUE_DAYS must be a whole number of working days, at least 1")
+    if not 0 < app.config["CASES_ALERT_ALPHA"] < 0.5:
+        raise RuntimeError("SIPAS_CASES_ALERT_ALPHA must be a number between 0 and 0.5, e.g. 0.01")
+    if app.config["SMTP_SECURITY"] not in SMTP_SECURITY:
+        raise RuntimeError(f"SIPAS_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if not 0 < app.config["SMTP_PORT"] < 65536:
+        raise RuntimeError("SIPAS_SMTP_PORT must be a port number from 1 to 65535")
+
+
+def _number(name: str, default: str, kind: type[int] | type[float]) -> Any:
+    """A number from the environment; a RuntimeError naming the variable if it is not one."""
+    raw = _env(name, default) or default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {raw!r}") from None
 
 
 def _get(key: str) -> Any:

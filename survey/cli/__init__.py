@@ -41,4 +41,4 @@ def atomic_output(out: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-from survey.cli import admin, compute, data, languages, ops, setup  # noqa: E402,F401  (commands register on import)
+from survey.cli import admin, cases, compute, data, languages, ops, setup  # noqa: E402,F401  (commands register on import)

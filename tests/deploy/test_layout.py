@@ -210,16 +210,18 @@ def test_redis_runs_with_the_settings_and_keeps_nothing_on_disk(rendered, tmp_pa
 
 
 def test_cron_backs_up_nightly_and_prunes_only_after_success(rendered):
-    """Cron runs backup and retention as the app's user; old copies go only after a good backup."""
+    """Cron runs backup, retention and the digest as the app's user; old copies go only after a good
+    backup."""
     lines = [l for l in (rendered.out / "sipas.cron").read_text().splitlines() if l and not l.startswith("#")]
     jobs = [l for l in lines if not l.startswith(("SHELL=", "PATH="))]
-    assert len(jobs) == 2
+    assert len(jobs) == 3
     backup, keep = jobs[0], "-mtime +35 -delete"
     assert backup.startswith(
         "30 1 * * * sipas sipas backup --out /var/backups/sipas/sipas-$(date +\\%Y\\%m\\%d).dump"
     )
     assert "[ -s /var/backups/sipas/sipas-$(date +\\%Y\\%m\\%d).dump ] && find" in backup and keep in backup
     assert jobs[1].startswith("30 2 * * * sipas sipas retention")
+    assert jobs[2] == "30 6 * * 1-5 sipas sipas digest 2>&1 | logger -t sipas-digest"
 
 
 def test_the_command_wrapper_is_valid_shell(rendered):
