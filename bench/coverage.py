@@ -1,6 +1,7 @@
 """Coverage of the 95 % intervals a unit sees (seeded simulation, a few minutes on 2 cores).
 
-    python bench/coverage.py [--reps 300] [--per-point 30] [--seed 2026]
+    python bench/coverage.py [--reps 300] [--per-point 30] [--seed 2026] [--points 2,3,5,20]
+                             [--design strata,clusters]
 
 Each scenario simulates ``--reps`` units of K counters (K = 2, 3, 5, 20) with ``--per-point``
 responses each. Answers are satisfied with probability ``expit(logit(p) + u_k + v_i)``: a
@@ -106,15 +107,21 @@ def _summary(result, truth: np.ndarray, pick) -> tuple[float, float, float]:
     return (float(np.mean(hits)) if hits else np.nan, float(np.mean(widths)) if widths else np.nan, none / n)
 
 
-def scenario(points: int, icc: float, p: float, reps: int, per_point: int, seed: int) -> list[str]:
+POINTS = (2, 3, 5, 20)
+DESIGNS = {
+    "strata": {"strata": ["rep", "point_code"]},
+    "clusters": {"strata": "rep", "cluster": "point_code"},
+}
+
+
+def scenario(
+    points: int, icc: float, p: float, reps: int, per_point: int, seed: int, designs: tuple[str, ...]
+) -> list[str]:
     rng = np.random.default_rng(seed)
     frame, truths = simulate(points, icc, p, reps, per_point, rng)
     lines = []
-    designs = {
-        "strata": {"strata": ["rep", "point_code"]},
-        "clusters": {"strata": "rep", "cluster": "point_code"},
-    }
-    for name, design in designs.items():
+    for name in designs:
+        design = DESIGNS[name]
         result = compute_indices(frame, INSTRUMENT, by="rep", include_flagged=True, **design)
         sipas = _summary(result, truths[name], lambda g: g.sipas)
         item = _summary(result, truths[name], lambda g: g.items["B1.1"])
@@ -137,16 +144,25 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300)
     parser.add_argument("--per-point", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--points", default="2,3,5,20", help="counters per unit, comma-separated")
+    parser.add_argument("--design", default="strata,clusters", help="strata (the app's), clusters")
     args = parser.parse_args()
+    wanted = [int(k) for k in args.points.split(",")]
+    designs = tuple(d for d in args.design.split(",") if d)
+    bad_points = not wanted or any(k not in POINTS for k in wanted)
+    if bad_points or not designs or any(d not in DESIGNS for d in designs):
+        parser.error("--points takes some of 2,3,5,20; --design takes strata and/or clusters")
     start = time.perf_counter()
     print(f"units per scenario {args.reps}, responses per counter {args.per_point}, seed {args.seed}")
     print("  K   ICC     p  design    SIPAS: cover  width  no-CI   B1.1: cover  width  no-CI")
     seed = args.seed
-    for points in (2, 3, 5, 20):
+    for points in POINTS:
         for icc in (0.02, 0.10):
             for p in (0.80, 0.97):
-                seed += 1
-                for line in scenario(points, icc, p, args.reps, args.per_point, seed):
+                seed += 1  # each scenario keeps its seed whichever scenarios are chosen
+                if points not in wanted:
+                    continue
+                for line in scenario(points, icc, p, args.reps, args.per_point, seed, designs):
                     print(line, flush=True)
     print(f"{time.perf_counter() - start:.0f} s; target 93–97 % for SIPAS with ≥ 3 counters and for items")
 
