@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 
 from analysis.cells import FLAGS_KEY, CellStats, StaleLayoutError, cell_stats
 from analysis.layout import layout_of
@@ -32,7 +32,7 @@ from survey.models import ServicePoint, Unit
 from survey.models.aggregates import ResponseCell, ResponseDay
 from survey.periods import LOCAL_TZ
 
-__all__ = ["REPORT_KEYS", "newest_response", "store_cells", "stored_cells"]
+__all__ = ["REPORT_KEYS", "lock_unit", "newest_response", "store_cells", "stored_cells"]
 
 #: The keys of the report design (counters as strata) and its trends (month, quarter).
 REPORT_KEYS = ("unit_code", "point_code", "month")
@@ -44,6 +44,19 @@ _ROUNDS = 4
 
 def _layout_tag() -> str:
     return layout_of(instrument()).fingerprint.hex()
+
+
+#: The first key of the fold's advisory locks (PostgreSQL), the unit id being the second.
+_FOLD_LOCK = 5151
+
+
+def lock_unit(unit_id: int) -> None:
+    """Take the unit's fold lock until the transaction ends (PostgreSQL; SQLite serialises
+    writers itself). Two folds of one unit at once (a reader and ``sipas refresh``) take turns,
+    the second reading the first's committed rows, so neither leaves cells the other replaced;
+    the write path never takes it, so a submission never waits for a fold."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _FOLD_LOCK, "b": unit_id})
 
 
 def _day_ids(unit_id: int, days: list[date]) -> dict[tuple[str, ...], int]:

@@ -28,7 +28,7 @@ import analysis.quality
 from analysis.quality import flag_responses
 from survey import bridge
 from survey.aggregates.bookkeeping import DayKey, local_day, touch_days
-from survey.aggregates.cells import store_cells
+from survey.aggregates.cells import lock_unit, store_cells
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Response, utcnow
@@ -119,6 +119,7 @@ def _fold(unit_id: int, days: list[date]) -> set[DayKey]:
     the cell statistics of ``days`` and return the day keys of the changed rows."""
     start, end = _bounds(days)
     margin = 2 * _WINDOW
+    lock_unit(unit_id)
     frame, keys = bridge.flag_frame(unit_id, start - margin, end + margin)
     if frame.empty:
         store_cells(unit_id, days, frame, keys, np.array([], dtype=object))
