@@ -209,10 +209,14 @@ def _records(
         period_id,
     )
     for unit_id, point_key, day, channel, flags, data in db.session.execute(query).yield_per(5000):
+        # The period keys are given as text here: deriving them per record costs more than
+        # decoding the record.
         key = {
             "unit_code": unit_code[unit_id],
             "point_code": points.get(point_key, "") or "",
             "day": day.isoformat(),
+            "month": f"{day.year}-{day.month:02d}",
+            "quarter": f"{day.year}-Q{(day.month + 2) // 3}",
             "channel": channel,
             "flags": flags,
         }
