@@ -32,7 +32,7 @@ from survey.models import ServicePoint, Unit
 from survey.models.aggregates import ResponseCell, ResponseDay
 from survey.periods import LOCAL_TZ
 
-__all__ = ["REPORT_KEYS", "lock_unit", "newest_response", "store_cells", "stored_cells"]
+__all__ = ["REPORT_KEYS", "lock_unit", "newest_response", "stale_layouts", "store_cells", "stored_cells"]
 
 #: The keys of the report design (counters as strata) and its trends (month, quarter).
 REPORT_KEYS = ("unit_code", "point_code", "month")
@@ -140,6 +140,12 @@ def _scope(query: Select, unit_ids: set[int] | None, period_id: int | None) -> S
     if period_id is not None:
         query = query.where(ResponseDay.period_key == period_id)
     return query
+
+
+def stale_layouts(unit_ids: set[int] | None = None, period_id: int | None = None) -> int:
+    """Mark dirty every day in scope whose cells were made under another instrument layout, so
+    the next fold recomputes them; returns how many days."""
+    return _refold(unit_ids, period_id, stale_only=True)
 
 
 def _refold(unit_ids: set[int] | None, period_id: int | None, stale_only: bool) -> int:

@@ -243,3 +243,18 @@ def test_cells_of_another_layout_are_recomputed(world) -> None:  # type: ignore[
     assert tags == {current.hex()}
     stale = [bytes(d)[5:13] for d in _db.session.scalars(select(ResponseCell.stats))]
     assert set(stale) == {current}
+
+
+def test_refresh_recomputes_cells_of_another_layout(world, runner) -> None:  # type: ignore[no-untyped-def]
+    """`sipas refresh` folds again the days whose cells carry another layout's tag."""
+    check_reports(world)
+    days = set(_db.session.scalars(select(ResponseCell.day_id)))
+    _db.session.execute(update(ResponseCell).values(layout="f" * 16))
+    _db.session.commit()
+    result = runner.invoke(args=["sipas", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{len(days)} days folded"
+    _db.session.expire_all()
+    current = layout_of(instrument()).fingerprint.hex()
+    assert set(_db.session.scalars(select(ResponseCell.layout))) == {current}
+    check_reports(world)
