@@ -258,3 +258,22 @@ def test_refresh_recomputes_cells_of_another_layout(world, runner) -> None:  # t
     current = layout_of(instrument()).fingerprint.hex()
     assert set(_db.session.scalars(select(ResponseCell.layout))) == {current}
     check_reports(world)
+
+
+def test_peer_ranks_from_cells_under_given_codes(world) -> None:  # type: ignore[no-untyped-def]
+    """Peers' cells reported under the codes given per unit id (each peer with its history)
+    give the ranks and numbers of the rows relabelled the same way."""
+    big, small, commune = world["units"]
+    period = world["period"]
+    _db.session.get(Unit, commune.id).successor_id = small.id
+    _db.session.commit()
+    owner = {uid: peer.code for peer in (big, small) for uid in family_ids({peer.id})}
+    assert owner[commune.id] == "LC-SYT"
+    cells = indices.load_cells(period, set(owner), keys=("unit_code", "point_code"), codes=owner)
+    frame = responses_frame(period.id, set(owner), attach_to_successor=False)
+    codes = {c: owner[i] for c, i in _db.session.execute(select(Unit.code, Unit.id)) if i in owner}
+    frame = frame.assign(unit_code=frame["unit_code"].map(codes))
+    rows_side = compute_indices(frame, instrument(), by="unit_code", weight="weight", **counter_design())
+    cells_side = indices.compute_cells(cells, "unit")
+    close(to_json_dict(cells_side), to_json_dict(rows_side))
+    assert cells_side.group(unit_code="LC-SYT").rank is not None
