@@ -58,6 +58,24 @@ def _group_positions(layout: Layout) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
+_KEPT: dict[tuple[bytes, int], np.ndarray] = {}
+
+
+def _kept(layout: Layout, bits: int) -> np.ndarray:
+    """The positions stored for the policy groups present (``bits``), once per combination:
+    reading a report decodes thousands of cells with a handful of combinations."""
+    hit = _KEPT.get((layout.fingerprint, bits))
+    if hit is not None:
+        return hit
+    keep = np.ones(columns_of(layout).width, dtype=bool)
+    for g, mask in enumerate(_group_positions(layout)):
+        if not bits >> g & 1:
+            keep &= ~mask
+    keep.setflags(write=False)
+    _KEPT[(layout.fingerprint, bits)] = keep
+    return keep
+
+
 def _number_type(values: np.ndarray) -> int:
     if values.size == 0:
         return 1
@@ -116,11 +134,7 @@ def decode(layout: Layout, data: bytes) -> np.ndarray:
             f"cell bytes: written under layout {fingerprint.hex()}, the instrument now has "
             f"{layout.fingerprint.hex()}; recompute the cells from the responses"
         )
-    groups = _group_positions(layout)
-    keep = np.ones(columns_of(layout).width, dtype=bool)
-    for g, mask in enumerate(groups):
-        if not bits >> g & 1:
-            keep &= ~mask
+    keep = _kept(layout, bits)
     try:
         values = _unshuffle(zlib.decompress(data[_HEADER.size :]), _TYPES[kind])
     except zlib.error as exc:

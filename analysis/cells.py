@@ -373,6 +373,7 @@ def compute_from_cells(
     national: float = NATIONAL,
     include_flagged: bool = False,
     importance_from: CellStats | None = None,
+    weight: str | None = None,
 ) -> IndexResult:
     """The indices of the responses behind ``cells``, as :func:`~analysis.compute.compute_indices`
     gives them on those responses with ``weight`` as when the cells were made, no cluster, and
@@ -380,7 +381,9 @@ def compute_from_cells(
 
     ``by``, ``strata`` and the cell columns of ``counts`` must be cell keys (``month`` and
     ``quarter`` may be derived from a ``day`` key). ``importance_from`` are the reference cells
-    (e.g. the province's) for the importances of domains under 100 responses.
+    (e.g. the province's) for the importances of domains under 100 responses. ``weight`` names
+    the weight column the cells were made with, as the result's design records it (default:
+    none when every weight was 1, else ``weight``).
 
     Raises
     ------
@@ -410,7 +413,7 @@ def compute_from_cells(
         reference = importance_from.stats[keep][:, columns_of(layout).tables].sum(axis=0)
     count_cols = () if counts is None else tuple(c for c in counts.columns if c != "dossiers")
     design = {
-        "weight": None if cells.unit_weights else "weight",
+        "weight": weight if weight is not None else None if cells.unit_weights else "weight",
         "cluster": None,
         "strata": "+".join(strata_cols) or None,
         "poststrata": "+".join(count_cols) or None,

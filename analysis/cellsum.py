@@ -43,11 +43,20 @@ class Columns:
 def columns_of(layout: Layout) -> Columns:
     """Positions of each statistic in a cell's row: n, Σw, Σw², Σv, Σw·v, Σw²·v, the stored
     products Σw²·v_i·v_j, the contingency tables, the alpha sums and the estimate counts."""
+    hit = _COLUMNS.get(layout.fingerprint)
+    if hit is not None:
+        return hit
     v = layout.n_vars
     spans = [v, v, v, layout.n_pairs, layout.table_size, layout.alpha_size, len(layout.count_names)]
     cuts = np.cumsum([3, *spans])
     s = [slice(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-    return Columns(0, 1, 2, *s, width=int(cuts[-1]))
+    out = Columns(0, 1, 2, *s, width=int(cuts[-1]))
+    _COLUMNS[layout.fingerprint] = out
+    return out
+
+
+#: Positions per layout fingerprint: decoding thousands of cells asks for them each time.
+_COLUMNS: dict[bytes, Columns] = {}
 
 
 def multi_choices(values: pd.Series, options: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

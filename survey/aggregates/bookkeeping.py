@@ -164,6 +164,7 @@ def rebuild() -> int:
     )
     statements = (
         "DELETE FROM rotation_count",
+        "DELETE FROM response_cell",
         "DELETE FROM response_day",
         "INSERT INTO data_version (unit_id, period_key, version) "
         "SELECT DISTINCT unit_id, COALESCE(period_id, 0), 0 FROM response r WHERE NOT EXISTS "

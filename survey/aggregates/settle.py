@@ -19,6 +19,7 @@ import inspect
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, select, update
 
@@ -27,6 +28,7 @@ import analysis.quality
 from analysis.quality import flag_responses
 from survey import bridge
 from survey.aggregates.bookkeeping import DayKey, local_day, touch_days
+from survey.aggregates.cells import lock_unit, store_cells
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Response, utcnow
@@ -113,18 +115,21 @@ def _bounds(days: list[date]) -> tuple[datetime, datetime]:
 
 
 def _fold(unit_id: int, days: list[date]) -> set[DayKey]:
-    """Recompute the flags of one unit's rows around ``days``; store those that changed and
-    return the day keys of the changed rows."""
+    """Recompute the flags of one unit's rows around ``days``; store those that changed, store
+    the cell statistics of ``days`` and return the day keys of the changed rows."""
     start, end = _bounds(days)
     margin = 2 * _WINDOW
+    lock_unit(unit_id)
     frame, keys = bridge.flag_frame(unit_id, start - margin, end + margin)
     if frame.empty:
+        store_cells(unit_id, days, frame, keys, np.array([], dtype=object))
         return set()
     found = flag_responses(frame, instrument(), bridge.opening_hours_by_point()).to_numpy()
     at = keys["submitted_at"]
     # Only rows whose whole burst window was read are judged.
     judged = ((at >= start - margin + _WINDOW) & (at < end + margin - _WINDOW)).to_numpy()
     changed = judged & (found != keys["flags"].to_numpy())
+    store_cells(unit_id, days, frame, keys, np.where(judged, found, keys["flags"].to_numpy()))
     if not changed.any():
         return set()
     ids, values = keys.index[changed], found[changed]

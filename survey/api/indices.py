@@ -18,7 +18,15 @@ from survey.api import bp
 from survey.auth.access import family_ids, load_unit_or_404, require_role
 from survey.extensions import db
 from survey.models import Period, Unit
-from survey.reports.indices import BY, cached, compute, default_period, load, province_version
+from survey.reports.indices import (
+    BY,
+    cached,
+    compute_cells,
+    default_period,
+    load_cells,
+    province_importance,
+    province_version,
+)
 from survey.reports.page import ALL
 
 __all__ = ["indices"]
@@ -67,10 +75,10 @@ def indices() -> Response | tuple[Response, int]:
     period_id = None if period is None else period.id
 
     def make() -> dict:
-        frame = load(period, unit_ids)
+        cells = load_cells(period, unit_ids)
         # As on the unit page: a small unit's importances come from the province's responses.
-        province = None if unit_ids is None else load(period)
-        return to_json_dict(compute(frame, by, province))
+        province = None if unit_ids is None else province_importance(period)
+        return to_json_dict(compute_cells(cells, by, province))
 
     salt = "" if unit_ids is None else f"province:{province_version(period_id)}"
     try:

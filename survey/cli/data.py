@@ -111,9 +111,13 @@ def export_dossiers(out: Path) -> None:
     "--all", "everything", is_flag=True, help="Also re-check days checked under older quality rules."
 )
 def refresh(everything: bool) -> None:
-    """Fold every changed day now, so no page waits for it (run from cron, e.g. every 10 minutes)."""
+    """Fold every changed day now — quality flags and cell statistics — so no page waits for it
+    (run from cron, e.g. every 10 minutes). Days whose cells were made under another instrument
+    layout are folded again too."""
     from survey.aggregates import settle
+    from survey.aggregates.cells import stale_layouts
 
+    stale_layouts()
     days = settle(stale_rules=everything)
     db.session.commit()
     click.echo(f"{days} days folded")

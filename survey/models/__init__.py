@@ -2,7 +2,7 @@
 
 from survey.models.accounts import ROLES, ApiKey, User
 from survey.models.actions import ImprovementAction
-from survey.models.aggregates import DataVersion, ResponseDay, RotationCount, SetupVersion
+from survey.models.aggregates import DataVersion, ResponseCell, ResponseDay, RotationCount, SetupVersion
 from survey.models.audit import AuditLog, AuditLogIsAppendOnly
 from survey.models.base import Base, utcnow
 from survey.models.cases import (
@@ -50,6 +50,7 @@ __all__ = [
     "Recording",
     "ReportCache",
     "Response",
+    "ResponseCell",
     "ResponseDay",
     "RetiredToken",
     "RotationCount",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.models.base import Base
 
-__all__ = ["DataVersion", "ResponseDay", "RotationCount", "SetupVersion"]
+__all__ = ["DataVersion", "ResponseCell", "ResponseDay", "RotationCount", "SetupVersion"]
 
 
 class DataVersion(Base):
@@ -74,6 +74,30 @@ class ResponseDay(Base):
     # Stored responses of the key: the officials' count tables add these up.
     responses: Mapped[int] = mapped_column(Integer, default=0)
     folded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ResponseCell(Base):
+    """The sufficient statistics (``analysis.cells``) of one day's responses with one quality
+    label: reports add these up instead of reading the responses.
+
+    One row per ``response_day`` row and ``flags`` label ('' = clean), written when the day is
+    folded (survey/aggregates/settle.py), from the same rows and flags. ``layout`` is the hex
+    fingerprint of the instrument layout the bytes were made under: cells of another layout
+    are recomputed from the responses, never read. ``newest`` is the latest ``submitted_at``
+    among the cell's responses (the reports' "as of"). The unit and counter are those of the
+    day row; a merged unit's cells are given to its successor when read.
+    """
+
+    __tablename__ = "response_cell"
+    __table_args__ = (UniqueConstraint("day_id", "flags"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("response_day.id", ondelete="CASCADE"))
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    layout: Mapped[str] = mapped_column(String(16))
+    responses: Mapped[int] = mapped_column(Integer)
+    newest: Mapped[datetime] = mapped_column(DateTime)
+    stats: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SetupVersion(Base):

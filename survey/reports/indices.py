@@ -9,9 +9,12 @@ province's data version: the 'improve first' importances of a unit with fewer th
 responses come from the province's responses (METHOD §4). Views call this module and
 survey/reports/payloads.py; they never build DataFrames.
 
-Every index computation of a report, the API or an export goes through :func:`load` (rows in)
-and :func:`compute` / :func:`compare_ranges` (frame in → analysis result out), so the source
-of the rows can change (e.g. to stored aggregates) in this one module.
+Reports, the API and the exports' index tables read stored cell statistics (:func:`load_cells`
+→ :func:`compute_cells`): sums per counter, day and quality label that the bookkeeping keeps
+beside the responses (survey/aggregates/cells.py), so a report costs the cells of its scope,
+not its responses. :func:`load` (rows) and :func:`compute` remain for what needs the
+responses themselves: :func:`compare_ranges` (the change between two date ranges is a joint
+linearisation over the responses of both ranges, which per-range cells do not carry).
 """
 
 from __future__ import annotations
@@ -26,9 +29,19 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from analysis import Contrast, IndexResult, compare_domains, compute_indices, counter_design, period_mask
+from analysis import (
+    COUNTER_STRATA,
+    CellStats,
+    Contrast,
+    IndexResult,
+    compare_domains,
+    compute_from_cells,
+    compute_indices,
+    counter_design,
+    period_mask,
+)
 from analysis.serialise import estimate_dict
-from survey.aggregates import data_version
+from survey.aggregates import data_version, newest_response, stored_cells
 from survey.auth.access import family_ids
 from survey.bridge import responses_frame
 from survey.extensions import db
@@ -41,8 +54,12 @@ __all__ = [
     "compare_ranges",
     "comparison_dict",
     "compute",
+    "compute_cells",
     "default_period",
     "load",
+    "load_cells",
+    "newest",
+    "province_importance",
     "province_result",
     "province_version",
     "unit_result",
@@ -79,14 +96,56 @@ def compute(frame: pd.DataFrame, by: str | None, importance_from: pd.DataFrame |
     )
 
 
+def load_cells(
+    period: Period | None,
+    unit_ids: set[int] | None = None,
+    attach: bool = True,
+    keys: tuple[str, ...] = (*COUNTER_STRATA, "month"),
+    codes: dict[int, str] | None = None,
+) -> CellStats:
+    """The stored cells of a period's (None: every period) responses of some units (None: all),
+    keyed like :func:`load`'s frame (``unit_code`` of the successor with ``attach``, or from
+    ``codes``: unit id → code), summed to ``keys``."""
+    return stored_cells(_period_id(period), unit_ids, attach=attach, keys=keys, codes=codes)
+
+
+def province_importance(period: Period | None) -> CellStats:
+    """The province's cells summed to their quality labels: the 'improve first' importances of
+    units with fewer than 100 responses (METHOD §4)."""
+    return load_cells(period, keys=())
+
+
+def compute_cells(cells: CellStats, by: str | None, importance_from: CellStats | None = None) -> IndexResult:
+    """:func:`compute` of the responses behind ``cells``: the same numbers (to rounding), from the
+    stored sums instead of the rows."""
+    by_cols = list(BY[by]) if by else []
+    needed = list(dict.fromkeys([*by_cols, *COUNTER_STRATA]))
+    if set(cells.key_names) != {*needed, "flags"}:
+        cells = cells.rollup(needed)
+    return compute_from_cells(
+        cells,
+        instrument(),
+        by=by_cols or None,
+        importance_from=importance_from,
+        weight="weight",  # the cells sum the responses' weights, as the rows' computation does
+        **counter_design(),  # counters as strata: a unit's numbers come from its own counters
+    )
+
+
+def newest(period: Period | None, unit_ids: set[int] | None = None) -> str | None:
+    """The local time of the newest response of the units in the period, or None without any."""
+    at = newest_response(_period_id(period), unit_ids)
+    return None if at is None else at.strftime("%Y-%m-%d %H:%M")
+
+
 def unit_result(unit: Unit, period: Period | None) -> IndexResult:
     """A unit's indices by unit over its subtree and history: `sipas compute --unit --by unit`."""
-    return compute(load(period, family_ids({unit.id})), "unit", load(period))
+    return compute_cells(load_cells(period, family_ids({unit.id})), "unit", province_importance(period))
 
 
 def province_result(period: Period | None) -> IndexResult:
     """Every unit's indices and the province's: `sipas compute --by unit --period P`."""
-    return compute(load(period), "unit")
+    return compute_cells(load_cells(period), "unit")
 
 
 def compare_ranges(
@@ -96,7 +155,8 @@ def compare_ranges(
     each range is a domain of the report's design (counters as strata), and the change
     after − before has its SE by joint linearisation, a t interval and p (R ``svyby`` +
     ``svycontrast``; :func:`analysis.compare_domains`). ``contrast[code].a`` is after,
-    ``.b`` before."""
+    ``.b`` before. This reads rows: the contrast's joint linearisation is not among the
+    statistics a cell keeps."""
     return compare_domains(
         frame,
         instrument(),

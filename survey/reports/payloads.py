@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, or_, select
 
-from analysis import to_json_dict
+from analysis import CellStats, to_json_dict
 from survey.auth.access import family_ids
 from survey.extensions import db
 from survey.models import Period, ResponseDay, ServicePoint, Unit, utcnow
@@ -73,23 +72,23 @@ def _points_key(unit_ids: set[int]) -> str:
 
 
 def _unit_payload(unit: Unit, period: Period | None, family: set[int], peers: list[Unit]) -> dict[str, Any]:
-    frame = indices.load(period, family)
-    counters = indices.compute(frame, "point")
+    cells = indices.load_cells(period, family)
+    counters = indices.compute_cells(cells, "point")
     return {
-        "indices": to_json_dict(indices.compute(frame, "unit", indices.load(period))),
-        "month": _trend(frame, "month"),
-        "quarter": _trend(frame, "quarter"),
+        "indices": to_json_dict(indices.compute_cells(cells, "unit", indices.province_importance(period))),
+        "month": _trend(cells, "month"),
+        "quarter": _trend(cells, "quarter"),
         "rank": _peer_rank(unit, period, peers),
         "counters": to_json_dict(counters)["groups"][1:],
         "weeks": _weekly(family, period),
-        "as_of": _as_of(frame),
+        "as_of": indices.newest(period, family),
         "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
 
 
-def _trend(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+def _trend(cells: CellStats, by: str) -> list[dict[str, Any]]:
     """SIPAS, sub-indices and elements per month or quarter (each from its own responses)."""
-    groups = to_json_dict(indices.compute(frame, by))["groups"][1:]
+    groups = to_json_dict(indices.compute_cells(cells, by))["groups"][1:]
     return [{name: g[name] for name in _TREND_FIELDS} | {"label": g["key"][by]} for g in groups]
 
 
@@ -132,10 +131,8 @@ def _peer_rank(unit: Unit, period: Period | None, peers: list[Unit]) -> dict[str
     if len(peers) < 2:
         return None
     owner = {uid: peer.code for peer in peers for uid in family_ids({peer.id})}
-    frame = indices.load(period, set(owner), attach=False)
-    codes = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.id.in_(owner))).all())
-    frame = frame.assign(unit_code=frame["unit_code"].map({c: owner[i] for c, i in codes.items()}))
-    result = indices.compute(frame, "unit")
+    cells = indices.load_cells(period, set(owner), keys=indices.COUNTER_STRATA, codes=owner)
+    result = indices.compute_cells(cells, "unit")
     try:
         rank = result.group(unit_code=unit.code).rank
     except KeyError:  # no response of this unit in the period
@@ -181,8 +178,8 @@ def province_report(period: Period | None) -> dict[str, Any]:
 
 
 def _province_payload(period: Period | None) -> dict[str, Any]:
-    frame = indices.load(period)
-    result = to_json_dict(indices.compute(frame, "unit"))
+    cells = indices.load_cells(period)
+    result = to_json_dict(indices.compute_cells(cells, "unit"))
     units = {
         code: {"name": name, "kind": kind}
         for code, name, kind in db.session.execute(_current(select(Unit.code, Unit.name, Unit.kind)))
@@ -190,14 +187,7 @@ def _province_payload(period: Period | None) -> dict[str, Any]:
     return {
         "indices": result,
         "units": units,
-        "month": _trend(frame, "month"),
+        "month": _trend(cells, "month"),
         "computed_at": utcnow().isoformat(timespec="seconds") + "Z",
-        "as_of": _as_of(frame),
+        "as_of": indices.newest(period),
     }
-
-
-def _as_of(frame: pd.DataFrame) -> str | None:
-    """The time of the newest response used (local time), or None without responses."""
-    if not len(frame):
-        return None
-    return frame["submitted_at"].max().strftime("%Y-%m-%d %H:%M")

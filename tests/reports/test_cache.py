@@ -18,13 +18,13 @@ from tests.reports.conftest import Answer
 def computations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every index computation the report module runs, by grouping."""
     calls: list[str] = []
-    real = indices.compute
+    real = indices.compute_cells
 
-    def counting(frame, by, *args):  # type: ignore[no-untyped-def]
+    def counting(cells, by, *args):  # type: ignore[no-untyped-def]
         calls.append(by)
-        return real(frame, by, *args)
+        return real(cells, by, *args)
 
-    monkeypatch.setattr(indices, "compute", counting)
+    monkeypatch.setattr(indices, "compute_cells", counting)
     return calls
 
 
