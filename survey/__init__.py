@@ -50,6 +50,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     # The singleton keeps the first app's strategy otherwise; each app (and test) names its own.
     limiter._strategy = None  # noqa: SLF001
+    # Flask-Limiter keeps `enabled` on its one shared instance and defaults each new app to
+    # the previous app's value: every app states its own, so one app switched off stays alone.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -93,3 +93,25 @@ def test_forged_posts_without_csrf_token_are_throttled_too(db, app):
     client = app.test_client(use_cookies=False)
     statuses = [client.post(f"/s/{point.token}", data={"B1.1": "4"}).status_code for _ in range(13)]
     assert statuses == [400] * 12 + [429]
+
+
+def test_with_rate_limiting_switched_off_login_and_health_still_work(tmp_path, sqlite_template):
+    """RATELIMIT_ENABLED=False (benchmarks, a maintenance window): no limiter storage exists, so
+    log-in throttling and the health check skip it instead of failing with 500."""
+    from survey.extensions import db
+    from tests.admin.conftest import login
+    from tests.factories import make_user
+
+    path = tmp_path / "db.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "RATELIMIT_ENABLED": False}
+    )
+    with app.app_context():
+        make_user("canbo@snv.laichau.gov.vn", "analyst")
+        db.session.commit()
+    client = app.test_client()
+    statuses = [login(client, "canbo@snv.laichau.gov.vn", "sai-mat-khau").status_code for _ in range(8)]
+    assert 500 not in statuses and 429 not in statuses
+    assert login(client, "canbo@snv.laichau.gov.vn").status_code == 303
+    assert app.test_client().get("/healthz").get_json() == {"status": "ok"}

@@ -66,7 +66,10 @@ class Attempt:
         return parse_many(str(current_app.config["LOGIN_FAILURES_PER_ADDRESS"]))
 
     def retry_after(self) -> int | None:
-        """Seconds to wait before this attempt may be checked, or None if it may be checked now."""
+        """Seconds to wait before this attempt may be checked, or None if it may be checked now
+        (always, when rate limiting is switched off: RATELIMIT_ENABLED=False)."""
+        if not current_app.config["RATELIMIT_ENABLED"]:
+            return None
         storage = limiter.storage
         block = f"login-block:{self.scope}"
         if storage.get(block) > 0:
@@ -85,6 +88,8 @@ class Attempt:
 
     def failed(self) -> None:
         """Count a failure: on the account (backoff past the free ones) and on the address."""
+        if not current_app.config["RATELIMIT_ENABLED"]:
+            return
         storage = limiter.storage
         failures = storage.incr(f"login-fails:{self.scope}", FAIL_MEMORY_S)
         free = int(current_app.config["LOGIN_FREE_FAILURES"])
@@ -100,9 +105,9 @@ class Attempt:
 
     def succeeded(self, response: Response) -> Response:
         """Forget the account's failures and remember this browser for the account."""
-        storage = limiter.storage
-        for key in (f"login-fails:{self.scope}", f"login-block:{self.scope}"):
-            storage.clear(key)
+        if current_app.config["RATELIMIT_ENABLED"]:
+            for key in (f"login-fails:{self.scope}", f"login-block:{self.scope}"):
+                limiter.storage.clear(key)
         response.set_cookie(
             KNOWN_COOKIE,
             _known_serializer().dumps(
