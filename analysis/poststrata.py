@@ -18,6 +18,7 @@ import pandas as pd
 from analysis.cellsum import Columns
 from analysis.errors import AnalysisError, DataError
 from analysis.groups import derived_key
+from analysis.weighting import cell_label, point_rates
 
 __all__ = ["Weighting", "poststrata"]
 
@@ -30,21 +31,6 @@ class Weighting:
     cells: pd.DataFrame
     flags: tuple[str, ...]
     points: pd.DataFrame | None = None
-
-
-def _label(row: pd.Series, cols: list[str]) -> str:
-    return ",".join(f"{c}={row[c]}" for c in cols)
-
-
-def _points(cells: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
-    """Response rate per point = responses / dossiers over its cells (METHOD §4)."""
-    if "point_code" not in cols:
-        return None
-    point = [c for c in ("unit_code", "point_code") if c in cols]
-    out = cells.groupby(point, sort=True)[["dossiers", "responses"]].sum().reset_index()
-    out["response_rate"] = out["responses"] / out["dossiers"].where(out["dossiers"] > 0)
-    out["flag"] = np.where(out["responses"] == 0, "no_responses", "")
-    return out
 
 
 def poststrata(
@@ -79,7 +65,7 @@ def poststrata(
     if missing.any():
         row = merged[missing].iloc[0]
         raise DataError(
-            f"counts: no dossier count for cell {_label(row, names)} ({row['responses']} responses)"
+            f"counts: no dossier count for cell {cell_label(row, names)} ({row['responses']} responses)"
         )
     merged = merged.reset_index(drop=True)
     index = pd.MultiIndex.from_frame(merged[names])
@@ -92,5 +78,5 @@ def poststrata(
     out["response_rate"] = np.where(out["dossiers"] > 0, out["responses"] / out["dossiers"], np.nan)
     empty = out["responses"] == 0
     out["flag"] = np.where(empty, "no_responses", "")
-    flags = tuple(f"no_responses:{_label(row, names)}" for _, row in out[empty].iterrows())
-    return post, factor[post], Weighting(out, flags, _points(out, names))
+    flags = tuple(f"no_responses:{cell_label(row, names)}" for _, row in out[empty].iterrows())
+    return post, factor[post], Weighting(out, flags, point_rates(out, names))

@@ -59,7 +59,7 @@ def read_counts(source: str | Path | IO[str]) -> pd.DataFrame:
     return out
 
 
-def _label(row: pd.Series, cols: list[str]) -> str:
+def cell_label(row: pd.Series, cols: list[str]) -> str:
     return ",".join(f"{c}={row[c]}" for c in cols)
 
 
@@ -82,18 +82,18 @@ def poststratify(frame: pd.DataFrame, counts: pd.DataFrame) -> Weighting:
     if missing.any():
         row = cells[missing].iloc[0]
         raise DataError(
-            f"counts: no dossier count for cell {_label(row, cols)} ({int(row['responses'])} responses)"
+            f"counts: no dossier count for cell {cell_label(row, cols)} ({int(row['responses'])} responses)"
         )
     n_c = keys.groupby(cols, sort=False)[cols[0]].transform("size").to_numpy(dtype=float)
     cells["responses"] = cells["responses"].astype("int64")
     cells["response_rate"] = np.where(cells["dossiers"] > 0, cells["responses"] / cells["dossiers"], np.nan)
     empty = cells["responses"] == 0
     cells["flag"] = np.where(empty, "no_responses", "")
-    flags = tuple(f"no_responses:{_label(row, cols)}" for _, row in cells[empty].iterrows())
-    return Weighting(dossiers / n_c, cells.reset_index(drop=True), flags, _points(cells, cols))
+    flags = tuple(f"no_responses:{cell_label(row, cols)}" for _, row in cells[empty].iterrows())
+    return Weighting(dossiers / n_c, cells.reset_index(drop=True), flags, point_rates(cells, cols))
 
 
-def _points(cells: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
+def point_rates(cells: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
     """Response rate per point = responses / dossiers over its cells (METHOD §4)."""
     if "point_code" not in cols:
         return None
