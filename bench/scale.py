@@ -65,6 +65,7 @@ def _app(url: str):  # type: ignore[no-untyped-def]
         "WTF_CSRF_ENABLED": False,
         "SURVEY_LIMIT_PER_DEVICE": "1000000 per minute",
         "SURVEY_LIMIT_PER_ADDRESS": "1000000 per minute",
+        "SURVEY_LIMIT_FORM_LOADS": "1000000 per minute",
     }
     return create_app(config)
 

@@ -1,35 +1,38 @@
-"""Counters and the open period, kept per process while the setup version stays the same.
+"""Counters, the open period and a few small settings, kept per process per setup version.
 
 Every survey request needs its counter (with the unit's name) and the open period; reading
 them is two queries of four per request, about a fifth of a cycle's server time. A process
-keeps what it read, keyed by ``setup_version``: any change to a unit, a counter or a period
-raises that number in the same transaction (the session hooks below), and the next request
-of every process sees it — there is no expiry by time, so a rotated or revoked code or a
-closed period takes effect at once. What the cache holds is a detached copy; each request
-gets it merged into its own session without a query, so relationships still load normally.
+keeps what it read, keyed by ``setup_version``: any change to a unit, a counter, a period, a
+survey language or a case setting (the thank-you page's channels) raises that number in the
+same transaction (the session hooks below), and the next request of every process sees it —
+there is no expiry by time, so a rotated or revoked code or a closed period takes effect at
+once. What the cache holds is a detached copy; each request gets it merged into its own
+session without a query, so relationships still load normally.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from survey.extensions import db
-from survey.models import Period, ServicePoint, Unit
+from survey.models import CaseSetting, Language, Period, ServicePoint, Unit
 from survey.models.aggregates import DataVersion, ResponseDay, SetupVersion
 from survey.periods import open_period
 
-__all__ = ["init_app", "open_period_on", "point_by_token"]
+__all__ = ["init_app", "kept", "languages", "open_period_on", "point_by_token", "setup_key"]
 
-_WATCHED = (Unit, ServicePoint, Period)
+T = TypeVar("T")
+_WATCHED = (Unit, ServicePoint, Period, Language, CaseSetting)
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"version": None, "points": {}, "periods": {}}
+_cache: dict[str, Any] = {"version": None, "points": {}, "periods": {}, "kept": {}}
 
 
 def _version() -> tuple[str, int] | None:
@@ -40,11 +43,16 @@ def _version() -> tuple[str, int] | None:
     return g.setup_version  # type: ignore[no-any-return]
 
 
+def setup_key() -> tuple[str, int] | None:
+    """The database and its setup version, for other per-process copies keyed by the setup."""
+    return _version()
+
+
 def _current() -> dict[str, Any]:
     version = _version()
     with _lock:
         if version is None or _cache["version"] != version:
-            _cache.update(version=version, points={}, periods={})
+            _cache.update(version=version, points={}, periods={}, kept={})
         return _cache
 
 
@@ -75,6 +83,35 @@ def open_period_on(day: date) -> Period | None:
     return _attach(cache["periods"][day])
 
 
+def kept(name: str, load: Callable[[], T]) -> T:
+    """``load()``, read once per process and setup version (for rows of the watched tables).
+
+    The caller must not change what it gets: every request of the process shares it.
+    """
+    cache = _current()
+    if cache["version"] is None:
+        return load()
+    if name not in cache["kept"]:
+        value = load()
+        with _lock:
+            cache["kept"][name] = value
+    return cache["kept"][name]  # type: ignore[no-any-return]
+
+
+def languages() -> dict[str, tuple[str, int]]:
+    """Code -> (endonym, version) of the survey languages stored in the database.
+
+    A language imported, renamed or given a new recording changes its row, which raises the
+    setup version like a counter does, so every process reads the table anew at once.
+    """
+
+    def load() -> dict[str, tuple[str, int]]:
+        found = db.session.execute(select(Language.code, Language.endonym, Language.version)).all()
+        return {code: (name, version) for code, name, version in found}
+
+    return dict(kept("languages", load))
+
+
 def _attach(obj):  # type: ignore[no-untyped-def]
     return None if obj is None else db.session.merge(obj, load=False)
 
@@ -89,7 +126,8 @@ def _bump(session: Session) -> None:
 
 
 def _before_flush(session: Session, _context: object, _instances: object) -> None:
-    """A unit, counter or period added, changed or deleted raises the setup version; a
+    """A unit, counter, period, language or case setting added, changed or deleted raises the
+    setup version; a
     counter's new opening hours also make its days' ``after_hours`` flags stale."""
     changed = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, _WATCHED)]
     if not any(o in session.new or o in session.deleted or session.is_modified(o) for o in changed):

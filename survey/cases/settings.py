@@ -23,6 +23,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from survey import audit
+from survey.aggregates import lookups
 from survey.cases.classify import CATEGORIES, DEFAULT_KEYWORDS, fold
 from survey.extensions import db
 from survey.models import CaseSetting, utcnow
@@ -156,8 +157,12 @@ def save_keywords(texts: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
 
 
 def channels_text(lang: str) -> str:
-    """The official channels as Sở Nội vụ wrote them (placeholders included)."""
-    stored = _get("channels") or {}
+    """The official channels as Sở Nội vụ wrote them (placeholders included).
+
+    Every thank-you page shows them: read once per process and setup version (a change of a
+    case setting raises it, survey.aggregates.lookups).
+    """
+    stored = lookups.kept("case_setting:channels", lambda: _get("channels")) or {}
     return str(stored.get(lang) or DEFAULT_CHANNELS.get(lang) or DEFAULT_CHANNELS["vi"])
 
 

@@ -1,8 +1,9 @@
 """Which languages a citizen is offered, and their texts and recordings, cached by version.
 
-Per request this costs one query of the (tiny) language table; a language's translations and
-recordings are read once per process and version, and the version changes with every import
-or upload, so a change shows at once on every server without a timer.
+The language table is read once per process and setup version (a language's change raises
+it, survey.aggregates.lookups); a language's translations and recordings are read once per
+process and language version, and that version changes with every import or upload, so a
+change shows at once on every server without a timer.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.instrument import Instrument
+from survey.aggregates import lookups
 from survey.extensions import db
 from survey.languages.codes import LANGUAGE_NAME, instrument_texts
 from survey.languages.texts import Texts
 from survey.languages.ui import ui_messages, ui_translations, vietnamese
-from survey.models import Language, Recording, Translation
+from survey.models import Recording, Translation
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -48,18 +50,17 @@ class Pack:
 
 
 def stored_languages() -> dict[str, tuple[str, int]]:
-    """Code -> (endonym, version) of the languages in the database (once per request).
+    """Code -> (endonym, version) of the languages in the database (kept per setup version).
 
     With the database down the survey still draws (to keep a citizen's answers on screen):
     then only the instrument's own languages are known.
     """
     if "sipas_languages" not in g:
         try:
-            rows = db.session.execute(select(Language.code, Language.endonym, Language.version)).all()
+            g.sipas_languages = lookups.languages()
         except SQLAlchemyError:
             _reset()
-            rows = []
-        g.sipas_languages = {code: (name, version) for code, name, version in rows}
+            g.sipas_languages = {}
     return g.sipas_languages  # type: ignore[no-any-return]
 
 

@@ -9,24 +9,30 @@ the answers of the posted form, so nothing a citizen chose is lost on the way.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
 from analysis.instrument import Instrument, Item
+from survey.aggregates import lookups
 from survey.i18n import current_language
 from survey.instrument import instrument
-from survey.languages.catalog import texts_for
+from survey.languages.catalog import stored_languages, texts_for
 from survey.languages.texts import Texts, item_code, option_code
 from survey.models import ServicePoint
 from survey.public import estimate, formload
 from survey.public.pages import Page, Path, field_name, page_list, path_for
 from survey.public.questionnaire import parse_screen
+from survey.security import csp_nonce
 
-__all__ = ["QuestionView", "render_survey"]
+__all__ = ["QuestionView", "render_fresh", "render_survey"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ def render_survey(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
     fresh: bool = False,
+    group: str | None = None,
 ) -> tuple[str, int]:
     """The survey of a point at `page`, with the answers of `form` and any errors.
 
@@ -178,8 +185,9 @@ def render_survey(
     shown = _shown_pages(ins, path, page if page is not None else form.get("page"), errors)
     pages = [_page(p, texts, form, errors, path, shown) for p in page_list(ins)]
     current = next(p for p in pages if p.shown)
-    load = formload.read(t, max_age_s=None)
-    group = form.get("policy_group") or (load.group if load else None)
+    if group is None:
+        load = formload.read(t, max_age_s=None)
+        group = form.get("policy_group") or (load.group if load else None)
     return render_template(
         "public/survey.html",
         point=point,
@@ -196,3 +204,70 @@ def render_survey(
         fresh=fresh,
         minutes=estimate.minutes(ins) if current.id == path.pages[0].id else None,
     ), status
+
+
+# --- the first page of a fresh form load, drawn once per process --------------------------------
+#
+# Every citizen's first page is the same document but for four values: the CSRF token, the
+# form-load token, the script nonce and the policy group the rotation chose. Drawing it costs
+# about two thirds of a survey cycle's server time, so each process draws it once per counter,
+# language and version, with those four left as markers, and fills them in per request. The key
+# holds everything else the page shows: the setup version (unit and counter names, a rotated
+# token), the languages with their versions (translations, recordings, the language menu), the
+# time estimate, the instrument and the organiser's name. A change of any of them is a new key
+# at once, not after some time.
+
+FRESH_ENTRIES = 256  # counters × languages kept per process (about 40 KB each)
+_MARK = {"csrf": "SIPASMARKcsrf0", "t": "SIPASMARKt0", "nonce": "SIPASMARKnonce0"}
+_fresh_lock = threading.Lock()
+
+
+def _fresh_key(point: ServicePoint, ins: Instrument) -> tuple[object, ...] | None:
+    setup = lookups.setup_key()
+    if setup is None:
+        return None
+    languages = tuple(sorted(stored_languages().items()))
+    organiser = current_app.config["SIPAS_ORGANISER"]
+    return (
+        setup,
+        point.id,
+        current_language(),
+        languages,
+        estimate.minutes(ins),
+        ins.id,
+        ins.version,
+        organiser,
+    )
+
+
+def _option(code: str) -> str:
+    return f'<option value="{escape(code)}">'
+
+
+def render_fresh(point: ServicePoint, *, t: str, group: str | None) -> tuple[str, int]:
+    """The first page of a new form load, as `render_survey` draws it, from the process's copy."""
+    ins: Instrument = instrument()
+    key = _fresh_key(point, ins)
+    cache: OrderedDict[tuple[object, ...], str] = current_app.extensions.setdefault(
+        "sipas_fresh_pages", OrderedDict()
+    )
+    with _fresh_lock:
+        page = cache.get(key) if key is not None else None
+        if page is not None:
+            cache.move_to_end(key)
+    values = {"csrf": generate_csrf(), "t": t, "nonce": csp_nonce()}
+    if page is None:
+        drawn, _status = render_survey(point, MultiDict(), t=t, fresh=True, group="")
+        page = drawn
+        for name, value in values.items():
+            page = page.replace(value, _MARK[name])
+        if key is not None:
+            with _fresh_lock:
+                cache[key] = page
+                while len(cache) > FRESH_ENTRIES:
+                    cache.popitem(last=False)
+    for name, value in values.items():
+        page = page.replace(_MARK[name], value)
+    if group:
+        page = page.replace(_option(group), _option(group)[:-1] + " selected>", 1)
+    return page, 200

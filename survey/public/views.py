@@ -10,7 +10,6 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.aggregates import lookups
@@ -23,7 +22,7 @@ from survey.public import bp, formload, receipts
 from survey.public.device import device_hash, device_key, ensure_cookie, no_device
 from survey.public.navigation import navigate
 from survey.public.questionnaire import FormError, parse_submission
-from survey.public.render import render_survey
+from survey.public.render import render_fresh, render_survey
 from survey.public.rotation import assign_group
 from survey.responses import find_by_key, store_response
 
@@ -77,8 +76,8 @@ def survey(token: str):  # type: ignore[no-untyped-def]
     period = load_open_period()
     if (answered := receipts.used_code_page(point)) is not None:
         return answered
-    t = formload.issue(assign_group(instrument(), point, period))
-    return render_survey(point, MultiDict(), t=t, fresh=True)
+    group = assign_group(instrument(), point, period)
+    return render_fresh(point, t=formload.issue(group), group=group)
 
 
 def _turning_page() -> bool:

@@ -1,0 +1,108 @@
+"""The first page of a form load is drawn once per process and filled in per request.
+
+What must hold: the kept page is byte for byte what drawing it anew gives (with this request's
+tokens, nonce and policy group), and a change of anything the page shows is seen at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+
+from survey.cases.settings import save_channels
+from survey.instrument import instrument
+from survey.models import Language, ServicePoint, Unit
+from survey.public import formload
+from survey.public.render import render_fresh, render_survey
+from survey.security import csp_nonce
+from tests.factories import make_open_point
+from tests.survey_client import hidden, post_answers
+
+SELECTED = re.compile(r'<option value="([^"]+)" selected>')
+
+
+def _kept(app) -> int:  # type: ignore[no-untyped-def]
+    return len(app.extensions.get("sipas_fresh_pages", {}))
+
+
+def test_kept_page_equals_a_page_drawn_anew(db, app):
+    """For several policy groups, the kept page with the request's values is the drawn page."""
+    point = make_open_point()
+    groups = list(instrument().policy_groups)
+    with app.test_request_context(f"/s/{point.token}"):
+        render_fresh(db.session.get(ServicePoint, point.id), t=formload.issue(None), group=None)
+    assert _kept(app) == 1
+    for group in [*groups[:3], None]:
+        with app.test_request_context(f"/s/{point.token}"):
+            here = db.session.get(ServicePoint, point.id)
+            t = formload.issue(group)
+            kept, status = render_fresh(here, t=t, group=group)
+            drawn, _ = render_survey(here, MultiDict(), t=t, fresh=True, group=group or "")
+            assert status == 200
+            assert kept == drawn
+            # the values are this request's own
+            assert hidden(kept, "csrf_token") == generate_csrf()
+            assert hidden(kept, "t") == t
+            assert f'nonce="{csp_nonce()}"' in kept
+            assert SELECTED.findall(kept) == ([group] if group else [])
+    assert _kept(app) == 1  # one counter, one language: one kept page
+
+
+def test_each_load_gets_its_own_tokens_and_group(db, app, client):
+    """Loads served from the kept page differ in t, nonce and group, and each one can be sent."""
+    point = make_open_point()
+    seen_t, seen_nonce, groups = set(), set(), []
+    for _ in range(12):
+        page = client.get(f"/s/{point.token}")
+        t = hidden(page.text, "t")
+        nonce = re.search(r'nonce="([^"]+)"', page.text).group(1)
+        assert f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
+        selected = SELECTED.findall(page.text)
+        assert selected == [formload.read(t).group]  # the rotation's choice, and only it
+        seen_t.add(t)
+        seen_nonce.add(nonce)
+        groups.append(selected[0])
+    assert len(seen_t) == 12 and len(seen_nonce) == 12
+    assert len(set(groups)) > 1  # the rotation moves on between loads
+    assert _kept(app) == 1
+    # the last kept-page load is a working form: its tokens store one response
+    csrf = hidden(page.text, "csrf_token")
+    sent = post_answers(client, point.token, t, csrf, {"B1.1": "4", "policy_group": groups[-1]})
+    assert sent.status_code == 303
+
+
+def test_changes_show_at_once(db, app, client):
+    """A renamed unit or counter, a language's new name and a new organiser: the next load shows it."""
+    point = make_open_point()
+    first = client.get(f"/s/{point.token}").text
+    assert "Sở Nội vụ tỉnh Lai Châu" in first and "Quầy 1" in first
+    unit = db.session.get(Unit, point.unit_id)
+    unit.name = "Trung tâm Phục vụ hành chính công tỉnh"
+    db.session.get(ServicePoint, point.id).name = "Quầy Tư pháp"
+    db.session.commit()
+    second = client.get(f"/s/{point.token}").text
+    assert "Trung tâm Phục vụ hành chính công tỉnh" in second and "Quầy Tư pháp" in second
+    assert "Quầy 1" not in second
+
+    db.session.add(Language(code="en", endonym="English (Lai Châu)", version=1))
+    db.session.commit()
+    assert "English (Lai Châu)" in client.get(f"/s/{point.token}").text
+
+    app.config["SIPAS_ORGANISER"] = "UBND tỉnh Lai Châu"
+    assert "UBND tỉnh Lai Châu xin ý kiến" in client.get(f"/s/{point.token}").text
+
+    english = client.get(f"/s/{point.token}?lang=en").text
+    assert 'lang="en"' in english and "Trung tâm Phục vụ hành chính công tỉnh" in english
+
+
+def test_thank_you_page_shows_new_channels_at_once(db, app, client):
+    """The channels are kept per setup version: saving them is seen on the next thank-you page."""
+    point = make_open_point()
+    before = client.get(f"/s/{point.token}/thanks").text
+    assert "Đường dây nóng 0213 3 800 800" not in before
+    with app.test_request_context():
+        save_channels({"vi": "Đường dây nóng 0213 3 800 800", "en": "Hotline 0213 3 800 800"})
+        db.session.commit()
+    assert "Đường dây nóng 0213 3 800 800" in client.get(f"/s/{point.token}/thanks").text
