@@ -1,4 +1,4 @@
-"""Rate-limit counters in a SQLite file, shared by every worker process of one machine.
+"""Rate-limit counters: in a SQLite file shared by every worker of one machine, or in memory.
 
 `memory://` counts per process: with two gunicorn workers a phone got twice its budget and a
 password guesser twice the guesses. Redis (`redis://…`) is the answer when it runs; this
@@ -7,6 +7,12 @@ SIPAS_RATELIMIT_STORAGE=sqlite:///path/to/ratelimit.sqlite3 (four slashes for an
 path, as in SQLAlchemy URLs). It implements the `limits` storage protocol for the fixed-window
 and sliding-window-counter strategies: each operation is one short SQLite transaction, no
 timer thread, and expired rows are swept now and then by the writers themselves.
+
+``memory://`` (the default without Redis) is the `limits` memory storage without its timer:
+that one starts a thread after nearly every counted request to sweep expired counts 10 ms
+later, a thread start and a pass over every key on the survey's hot path. Here the requests
+themselves sweep, at most once a second; expired counts were never read either way (the
+storage checks expiry on every read), so only when memory is freed changes.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import threading
 import time
 from typing import Any
 
+from limits.storage import MemoryStorage as _TimedMemoryStorage
 from limits.storage import Storage
 from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
 
-__all__ = ["SQLiteStorage"]
+__all__ = ["MemoryStorage", "SQLiteStorage"]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS counter (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL)"
@@ -154,3 +161,29 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
         previous, current = self.sliding_window_keys(key, expiry, time.time())
         self.clear(previous)
         self.clear(current)
+
+
+class MemoryStorage(_TimedMemoryStorage):
+    """``memory://``: counts per process, expired ones swept by the requests (no timer thread).
+
+    Registering the scheme again replaces the library's class for every ``memory://`` URI.
+    """
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_S = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._next_sweep = 0.0
+        self._sweeping = threading.Lock()
+
+    # The library calls this (name-mangled) after each count; the sweep itself is its own.
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_S
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._sweeping.release()

@@ -115,3 +115,39 @@ def test_with_rate_limiting_switched_off_login_and_health_still_work(tmp_path, s
     assert 500 not in statuses and 429 not in statuses
     assert login(client, "canbo@snv.laichau.gov.vn").status_code == 303
     assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_memory_counts_expire_without_a_timer_thread(db, app):
+    """memory:// starts no thread per counted request; counts still expire and are swept."""
+    import threading
+    import time
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    from survey.ratelimit import MemoryStorage
+
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, MemoryStorage)
+    limiter = MovingWindowRateLimiter(storage)
+    one_second = parse("2 per second")
+    time.sleep(0.05)  # the library's one timer of __init__ has ended
+    before = {t.ident for t in threading.enumerate()}
+    assert [limiter.hit(one_second, "phone-a") for _ in range(3)] == [True, True, False]
+    assert {t.ident for t in threading.enumerate()} == before  # no timer per hit
+    storage.SWEEP_S = 0.0  # let the next count sweep
+    time.sleep(1.05)
+    assert limiter.hit(one_second, "phone-a")  # the window moved on
+    assert limiter.hit(parse("5 per second"), "phone-b")
+    # phone-a's two expired entries are swept by that later count: one entry is left
+    assert len(storage.events["LIMITER/phone-a/2/1/second"]) == 1
+
+    app.config.update(SURVEY_LIMIT_FORM_LOADS="1000 per minute")
+    point = make_open_point()
+    client = app.test_client()
+    client.get(f"/s/{point.token}")
+    before = threading.active_count()
+    for _ in range(20):
+        assert client.get(f"/s/{point.token}").status_code == 200
+    assert threading.active_count() <= before

@@ -136,7 +136,9 @@ def test_no_log_line_or_table_links_a_person_to_their_answers(app, served) -> No
 
     lines = log.read_text().splitlines()
     access = [line for line in lines if "sipas.access" in line]
-    assert len(access) >= 15
+    # every request above, one line each: 4 × (form, send), receipt, log-in page and post, 404
+    # (the /healthz polls while the server starts are left out: their number varies)
+    assert len([line for line in access if "/healthz" not in line]) == 12
     for line in lines:
         assert "127.0.0.1" not in line, line
         assert "?t=" not in line and "lang=vi" not in line, line
