@@ -21,7 +21,7 @@ memory is its own (``os.wait4``):
 6. submit CPU per cycle again, now with N responses stored.
 
 It prints each figure next to its target. Figures only: nothing here fails on a timing.
-``--reports-only`` runs steps 2 and 3 alone.
+``--reports-only`` runs steps 2 and 3 alone; ``--keep`` leaves the database for a further look.
 """
 
 from __future__ import annotations
@@ -418,7 +418,7 @@ def _cycle_line(label: str, r: dict) -> None:  # type: ignore[type-arg]
     )
 
 
-def _run(kind: str, total: int, cycles: int, reports_only: bool) -> None:
+def _run(kind: str, total: int, cycles: int, reports_only: bool, keep: bool = False) -> None:
     print(f"\n== {kind}: {total:,} responses ==", flush=True)
     url = _create(kind)
     try:
@@ -472,7 +472,10 @@ def _run(kind: str, total: int, cycles: int, reports_only: bool) -> None:
         out.unlink(missing_ok=True)
         _cycle_line(f"{total:,} stored", _step("cycle", url, str(cycles)))
     finally:
-        _drop(url)
+        if keep:
+            print(f"kept: {url} (one step again: bench/scale.py --step NAME --url URL [ARGS])")
+        else:
+            _drop(url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -481,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--reports-only", action="store_true", help="load, refresh and reports only")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the loaded database afterwards and print its URL"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
@@ -499,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     load = Path("/proc/loadavg").read_text().split()[0]
     print(f"bench/scale.py on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load {load}")
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        _run(kind, args.responses, args.cycles, args.reports_only)
+        _run(kind, args.responses, args.cycles, args.reports_only, args.keep)
     return 0
 
 

@@ -1,4 +1,10 @@
-"""`sipas compute`: the indices of stored responses, the same numbers as `python -m analysis`."""
+"""`sipas compute`: the indices of stored responses, the same numbers as `python -m analysis`.
+
+By default it adds up the stored cells (per counter, day and quality label: the sufficient
+statistics of METHOD §3), as the reports do, so a million responses take seconds and little
+memory; ``--from-rows`` reads and pivots every response instead, the reference path that the
+tests hold the cells to (values and SEs equal to 1e-9).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,10 @@ from analysis import (
     to_json_dict,
     to_table,
 )
+from analysis.cells import CellStats, compute_from_cells
+from analysis.compute import COUNTER_STRATA
 from analysis.xlsx import write_xlsx
+from survey.aggregates import stored_cells
 from survey.auth.access import family_ids
 from survey.bridge import current_unit_codes, responses_frame
 from survey.cli import atomic_output, fail, sipas
@@ -64,6 +73,11 @@ def _unit_ids(code: str | None) -> set[int] | None:
     default=None,
     help="Weight by the stored dossier counts per counter and month (default: when any are stored).",
 )
+@click.option(
+    "--from-rows",
+    is_flag=True,
+    help="Read and pivot every response instead of adding up the stored cells (slow; the same numbers).",
+)
 def compute(
     period_code: str | None,
     unit_code: str | None,
@@ -73,31 +87,44 @@ def compute(
     confidence: float,
     include_flagged: bool,
     dossiers: bool | None,
+    from_rows: bool,
 ) -> None:
     """SIPAS, sub-indices, elements and criteria with confidence intervals (SPEC 3.6)."""
     if fmt == "xlsx" and out is None:
         fail("--out: an .xlsx result needs a file name")
     period_id, unit_ids = _period_id(period_code), _unit_ids(unit_code)
-    frame = responses_frame(period_id, unit_ids, attach_to_successor=True)
-    # A small unit's "improve first" importances come from the province (METHOD §4), so one
-    # unit's run shows the priorities of the province-wide run.
-    province = None if unit_ids is None else responses_frame(period_id, attach_to_successor=True)
-    counts = _counts(frame, period_id) if dossiers is not False else None
+    data: pd.DataFrame | CellStats
+    if from_rows:
+        data = responses_frame(period_id, unit_ids, attach_to_successor=True)
+        units = set(data["unit_code"])
+    else:
+        # unit and counter (the strata), month (the dossier counts' post-strata), and the groups
+        keys = (*COUNTER_STRATA, "month", *(BY[by] if by else ()))
+        data = stored_cells(period_id, unit_ids, attach=True, keys=tuple(dict.fromkeys(keys)))
+        units = set(data.keys["unit_code"])
+    counts = _counts(units, period_id) if dossiers is not False else None
     if dossiers and counts is None:
         fail("--dossiers: no dossier counts are stored for this selection (sipas import-dossiers FILE)")
+    # A small unit's "improve first" importances come from the province (METHOD §4), so one
+    # unit's run shows the priorities of the province-wide run.
+    options = {
+        "by": BY[by] if by else None,
+        "weight": "weight",
+        "confidence": confidence,
+        "include_flagged": include_flagged,
+        # Counters as strata (every counter of a unit is surveyed), post-stratified to the
+        # stored dossier counts per counter and month when there are any.
+        **counter_design(counts),
+    }
     try:
-        result = compute_indices(
-            frame,
-            instrument(),
-            by=BY[by] if by else None,
-            weight="weight",
-            confidence=confidence,
-            include_flagged=include_flagged,
-            importance_from=province,
-            # Counters as strata (every counter of a unit is surveyed), post-stratified to the
-            # stored dossier counts per counter and month when there are any.
-            **counter_design(counts),
-        )
+        if isinstance(data, pd.DataFrame):
+            province = None if unit_ids is None else responses_frame(period_id, attach_to_successor=True)
+            result = compute_indices(data, instrument(), importance_from=province, **options)
+            responses = len(data)
+        else:
+            province_cells = None if unit_ids is None else stored_cells(period_id, None, keys=())
+            result = compute_from_cells(data, instrument(), importance_from=province_cells, **options)
+            responses = data.responses
     except AnalysisError as exc:
         hint = " (or --no-dossiers)" if counts is not None and "dossier" in str(exc) else ""
         fail(f"{exc}{hint}")
@@ -110,15 +137,15 @@ def compute(
         else:
             tmp.write_text(_render(result, fmt), encoding="utf-8")
     db.session.commit()  # the quality flags settled while reading
-    click.echo(f"{len(frame)} responses; {fmt} written to {out}")
+    click.echo(f"{responses} responses; {fmt} written to {out}")
 
 
-def _counts(frame: pd.DataFrame, period_id: int | None) -> pd.DataFrame | None:
+def _counts(units: set[str], period_id: int | None) -> pd.DataFrame | None:
     """The stored dossier counts of the selection's units (and the period's months), if any."""
     counts = counts_frame(current_unit_codes())
     if counts is None:
         return None
-    keep = counts["unit_code"].isin(set(frame["unit_code"]))
+    keep = counts["unit_code"].isin(units)
     if period_id is not None:
         period = db.session.get(Period, period_id)
         first, last = period.starts_on.strftime("%Y-%m"), period.ends_on.strftime("%Y-%m")  # type: ignore[union-attr]
