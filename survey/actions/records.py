@@ -3,8 +3,9 @@
 The effect of an action compares its criterion over two date ranges of the unit's responses
 (subtree and history): *after* runs from the start date to today; *before* is the same number
 of days (at least MIN_DAYS) just before the start, so both sides cover a like stretch of the
-year. The numbers come from survey.reports.indices.compare_ranges (the analysis); they are kept
-in report_cache per unit, recomputed when a response or an action of the unit changes.
+year. The numbers come from survey.reports.indices.compare_ranges (the analysis) on the unit's
+stored cells by counter and day; they are kept in report_cache per unit, recomputed when a
+response or an action of the unit changes.
 """
 
 from __future__ import annotations
@@ -111,13 +112,13 @@ def _measured(unit_id: int, actions: list[ImprovementAction], today: date) -> di
 
 
 def _measure(actions: list[ImprovementAction], family: set[int], today: date) -> dict[str, Any]:
-    frame = indices.load(None, family)
+    cells = indices.day_cells(family)
     out: dict[str, Any] = {}
     for action in actions:
         ranges = windows(action.starts_on, today)
         if ranges is None:
             continue
-        contrast = indices.compare_ranges(frame, ranges[0], ranges[1], [action.criterion])
+        contrast = indices.compare_ranges(cells, ranges[0], ranges[1], [action.criterion])
         out[str(action.id)] = indices.comparison_dict(contrast, action.criterion) | {
             "before_range": [d.isoformat() for d in ranges[0]],
             "after_range": [d.isoformat() for d in ranges[1]],

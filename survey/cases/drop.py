@@ -28,6 +28,7 @@ from flask import current_app
 from scipy import special
 from sqlalchemy import func, select
 
+from analysis.cells import CellStats
 from analysis.contrast import period_mask
 from analysis.reference import SMALL_SAMPLE_N
 from analysis.report import MIN_DF
@@ -89,16 +90,25 @@ def _alpha(alpha: float | None) -> float:
     return float(current_app.config["CASES_ALERT_ALPHA"] if alpha is None else alpha)
 
 
-def assess(frame: pd.DataFrame, today: date, alpha: float | None = None) -> Drop:
-    """The drop test on a unit's responses (an interchange frame such as :func:`indices.load` gives)."""
+def _responses(data: pd.DataFrame | CellStats, lo: date, hi: date) -> int:
+    if not len(data):
+        return 0
+    mask = period_mask(data, lo, hi)
+    if isinstance(data, CellStats):
+        return int(round(data.stats[mask, 0].sum()))  # column 0: responses in the cell
+    return int(mask.sum())
+
+
+def assess(data: pd.DataFrame | CellStats, today: date, alpha: float | None = None) -> Drop:
+    """The drop test on a unit's responses (an interchange frame such as :func:`indices.load`
+    gives) or on their cells by day (:func:`indices.day_cells`): the same result."""
     before, after = ranges(today)
     alpha = _alpha(alpha)
-    rows_before = int(period_mask(frame, *before).sum()) if len(frame) else 0
-    rows_after = int(period_mask(frame, *after).sum()) if len(frame) else 0
+    rows_before, rows_after = _responses(data, *before), _responses(data, *after)
     untested = Drop(before, after, rows_before, rows_after, alpha)
     if min(rows_before, rows_after) < SMALL_SAMPLE_N:
         return untested  # too few responses: no test
-    c = indices.compare_ranges(frame, before, after, [CODE])[CODE]
+    c = indices.compare_ranges(data, before, after, [CODE])[CODE]
     n_before, n_after = c.b.n, c.a.n
     kept = Drop(before, after, n_before, n_after, alpha)
     if min(n_before, n_after) < SMALL_SAMPLE_N or min(c.a.df or 0, c.b.df or 0) < MIN_DF:
@@ -145,7 +155,7 @@ def unit_drop(unit: Unit, today: date | None = None, alpha: float | None = None)
     n_before, n_after = count(*before), count(*after)
     if min(n_before, n_after) < SMALL_SAMPLE_N:
         return Drop(before, after, n_before, n_after, _alpha(alpha))
-    return assess(indices.load(None, set(family)), today, alpha)
+    return assess(indices.day_cells(set(family)), today, alpha)
 
 
 def p_in_words(p: float) -> str:

@@ -53,6 +53,7 @@ __all__ = [
     "BY",
     "cached",
     "compare_ranges",
+    "day_cells",
     "comparison_dict",
     "compute",
     "compute_cells",
@@ -149,22 +150,28 @@ def province_result(period: Period | None) -> IndexResult:
     return compute_cells(load_cells(period), "unit")
 
 
+def day_cells(unit_ids: set[int]) -> CellStats:
+    """The stored cells of some units over every period, by counter and day: what
+    :func:`compare_ranges` needs for any two date ranges."""
+    return load_cells(None, unit_ids, keys=(*COUNTER_STRATA, "day"))
+
+
 def compare_ranges(
-    frame: pd.DataFrame, before: tuple[date, date], after: tuple[date, date], codes: Iterable[str]
+    data: pd.DataFrame | CellStats, before: tuple[date, date], after: tuple[date, date], codes: Iterable[str]
 ) -> Contrast:
-    """Criteria (item or element codes) over two date ranges of one frame (ends included):
-    each range is a domain of the report's design (counters as strata), and the change
+    """Criteria (item or element codes) over two date ranges (ends included) of one unit's
+    responses, or of their cells by day (:func:`day_cells`, the same numbers without reading
+    a row): each range is a domain of the report's design (counters as strata), and the change
     after − before has its SE by joint linearisation, a t interval and p (R ``svyby`` +
     ``svycontrast``; :func:`analysis.compare_domains`). ``contrast[code].a`` is after,
-    ``.b`` before. This reads rows: the contrast's joint linearisation is not among the
-    statistics a cell keeps."""
+    ``.b`` before."""
     return compare_domains(
-        frame,
+        data,
         instrument(),
-        period_mask(frame, *after),
-        period_mask(frame, *before),
+        period_mask(data, *after),
+        period_mask(data, *before),
         estimates=list(codes),
-        weight="weight",
+        weight=None if isinstance(data, CellStats) else "weight",  # cells hold their weights
         **counter_design(),
     )
 

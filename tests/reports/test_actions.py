@@ -144,3 +144,33 @@ def test_removing_an_action_is_audited(as_viewer, world: World) -> None:
     assert reply.status_code == 303 and db.session.scalar(select(ImprovementAction.id)) is None
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "action.delete")) is not None
     assert re.search("Chưa ghi nhận biện pháp nào", as_viewer.get("/reports/03408").text)
+
+
+def test_cells_by_day_give_the_comparison_of_the_rows(answer: Answer, world: World) -> None:
+    """The effect of an action is computed from the stored cells by counter and day: the same
+    values, SEs, df, intervals and p as the comparison of the rows, for indices and criteria."""
+    from survey.reports.indices import compare_ranges, day_cells, load
+
+    answer(world.point, 60)
+    answer(world.other_point, 40, e1=(1, 4))
+    family = {world.ward.id, world.old.id}
+    today = local_today()
+    before = (today - timedelta(days=30), today - timedelta(days=12))
+    after = (today - timedelta(days=11), today)
+    codes = ["sipas", "service", "B1", "B1.2", "B0"]
+    rows = compare_ranges(load(None, family), before, after, codes)
+    cells = compare_ranges(day_cells(family), before, after, codes)
+    assert (cells.n_a, cells.n_b) == (rows.n_a, rows.n_b) and rows.n_a > 10 and rows.n_b > 10
+    assert cells.df == rows.df
+    for code in codes:
+        r, c = rows[code], cells[code]
+        assert r.se is not None and r.se > 0
+        for name in ("diff", "se", "ci_low", "ci_high", "p_value"):
+            want, got = getattr(r, name), getattr(c, name)
+            assert (want is None) == (got is None), (code, name)
+            if want is not None:
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (code, name)
+        for side in ("a", "b"):
+            assert getattr(c, side).value == pytest.approx(getattr(r, side).value, rel=1e-9)
+            assert getattr(c, side).n == getattr(r, side).n
+        assert c.flags == r.flags
