@@ -32,6 +32,9 @@ __all__ = ["MIN_N_EFF", "TOP", "candidates", "improve_first", "priorities_view"]
 
 #: Below this effective sample size a criterion is not ranked (its interval is too wide).
 MIN_N_EFF = 30.0
+#: n_eff = (Σw)²/Σw² is 30 for 30 unweighted answers only up to rounding, which depends on the
+#: order of the sums (rows or stored cells): the threshold allows for that.
+N_EFF_TOLERANCE = 1e-9
 #: Entries shown as the legacy ``priorities`` list.
 TOP = 5
 
@@ -59,7 +62,7 @@ def improve_first(
         rho, source = importance.get(code, (math.nan, ""))
         if e.value is None or e.high is None:
             left.append(Left(code, kind, "no_data" if e.value is None else "low_precision", e.n, e.n_eff))
-        elif e.n_eff is None or e.n_eff < MIN_N_EFF:
+        elif e.n_eff is None or e.n_eff < MIN_N_EFF * (1 - N_EFF_TOLERANCE):
             left.append(Left(code, kind, "low_precision", e.n, e.n_eff))
         elif math.isnan(rho):
             left.append(Left(code, kind, "no_importance", e.n, e.n_eff))

@@ -11,12 +11,14 @@ timer thread, and expired rows are swept now and then by the writers themselves.
 ``memory://`` (the default without Redis) is the `limits` memory storage without its timer:
 that one starts a thread after nearly every counted request to sweep expired counts 10 ms
 later, a thread start and a pass over every key on the survey's hot path. Here the requests
-themselves sweep, at most once a second; expired counts were never read either way (the
-storage checks expiry on every read), so only when memory is freed changes.
+themselves sweep, at most once a second, and also drop the keys left empty; expired counts were
+never read either way (the storage checks expiry on every read), so only when memory is freed
+changes.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import random
@@ -177,13 +179,39 @@ class MemoryStorage(_TimedMemoryStorage):
         self._next_sweep = 0.0
         self._sweeping = threading.Lock()
 
-    # The library calls this (name-mangled) after each count; the sweep itself is its own.
+    # The library calls this (name-mangled) after each count.
     def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
             return
         try:
             self._next_sweep = now + self.SWEEP_S
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            self.sweep()
         finally:
             self._sweeping.release()
+
+    def sweep(self) -> None:
+        """Drop expired hits and counters, and the keys left empty (each phone or address
+        would otherwise keep an empty list for the life of the process).
+
+        It runs inside a counted request, so unlike the library's sweep (made for its timer
+        thread) it tolerates keys that other threads remove meanwhile.
+        """
+        now = time.time()
+        for key in list(self.events):
+            with self.locks[key]:
+                events = self.events.get(key)
+                if events:
+                    # newest first, so expiry descends: keep those not yet expired
+                    kept = bisect.bisect_left(events, -now, key=lambda entry: -entry.expiry)
+                    events = self.events[key] = events[:kept]
+                if not events:
+                    self.events.pop(key, None)
+                    if key not in self.storage:
+                        self.locks.pop(key, None)
+        for key in list(self.expirations):
+            if self.expirations.get(key, math.inf) <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                if key not in self.events:
+                    self.locks.pop(key, None)

@@ -135,13 +135,37 @@ def test_memory_counts_expire_without_a_timer_thread(db, app):
     time.sleep(0.05)  # the library's one timer of __init__ has ended
     before = {t.ident for t in threading.enumerate()}
     assert [limiter.hit(one_second, "phone-a") for _ in range(3)] == [True, True, False]
+    assert limiter.hit(one_second, "phone-c")
     assert {t.ident for t in threading.enumerate()} == before  # no timer per hit
     storage.SWEEP_S = 0.0  # let the next count sweep
     time.sleep(1.05)
     assert limiter.hit(one_second, "phone-a")  # the window moved on
-    assert limiter.hit(parse("5 per second"), "phone-b")
-    # phone-a's two expired entries are swept by that later count: one entry is left
+    # phone-a's two expired entries are swept by that later count: one entry is left, and
+    # phone-c, with nothing left, is gone (not an empty list per phone for ever)
     assert len(storage.events["LIMITER/phone-a/2/1/second"]) == 1
+    assert "LIMITER/phone-c/2/1/second" not in storage.events
+
+    # Sweeping inside requests while other threads count, clear and read: nothing raises.
+    errors: list[BaseException] = []
+
+    def busy(name: str) -> None:
+        try:
+            for k in range(300):
+                key = f"{name}-{k % 7}"
+                limiter.hit(parse("3 per second"), key)
+                storage.incr(f"fails-{key}", 0.001)
+                storage.get(f"fails-{key}")
+                if k % 5 == 0:
+                    storage.clear(f"LIMITER/{key}/3/1/second")
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=busy, args=(f"t{n}",)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
 
     app.config.update(SURVEY_LIMIT_FORM_LOADS="1000 per minute")
     point = make_open_point()

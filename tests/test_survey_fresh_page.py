@@ -106,3 +106,27 @@ def test_thank_you_page_shows_new_channels_at_once(db, app, client):
         save_channels({"vi": "Đường dây nóng 0213 3 800 800", "en": "Hotline 0213 3 800 800"})
         db.session.commit()
     assert "Đường dây nóng 0213 3 800 800" in client.get(f"/s/{point.token}/thanks").text
+
+
+def test_a_load_that_raced_a_change_is_not_kept_under_the_new_version(app):
+    """A request that read setup version 1 and loads slowly while a request of version 2 resets
+    the process's copy gets its own (old) value once; the copy of version 2 keeps version 2's."""
+    from flask import g
+
+    from survey.aggregates import lookups
+
+    def slow_old_load() -> str:
+        with app.app_context():  # meanwhile: a request after the change
+            g.setup_version = ("db", 2)
+            assert lookups.kept("channels", lambda: "new text") == "new text"
+        return "old text"
+
+    with app.app_context():
+        g.setup_version = ("db", 1)
+        assert lookups.kept("channels", slow_old_load) == "old text"
+    with app.app_context():
+        g.setup_version = ("db", 2)
+        assert lookups.kept("channels", lambda: "loaded again") == "new text"
+    with app.app_context():
+        g.setup_version = ("db", 3)
+        assert lookups.kept("channels", lambda: "third") == "third"

@@ -48,39 +48,54 @@ def setup_key() -> tuple[str, int] | None:
     return _version()
 
 
-def _current() -> dict[str, Any]:
+def _lookup(part: str, key: object, load: Callable[[], T]) -> T:
+    """The value kept under ``part``/``key`` for this request's setup version, else ``load()``.
+
+    A loaded value is kept only while the process's copy is still of the version this request
+    read: a load that raced a change (read before it, stored after another request already
+    reset the copy to the new version) is used once and never kept under the newer version.
+    """
     version = _version()
+    if version is None:
+        return load()
     with _lock:
-        if version is None or _cache["version"] != version:
+        if _cache["version"] != version:
             _cache.update(version=version, points={}, periods={}, kept={})
-        return _cache
+        table = _cache[part]
+        if key in table:
+            return table[key]  # type: ignore[no-any-return]
+    value = load()
+    with _lock:
+        if _cache["version"] == version:
+            value = _cache[part].setdefault(key, value)
+    return value
 
 
 def point_by_token(token: str) -> ServicePoint | None:
     """The counter of a QR token (any state), with its unit; None for an unknown token."""
-    cache = _current()
-    if token not in cache["points"]:
+
+    def load() -> ServicePoint | None:
         point = db.session.scalars(
             select(ServicePoint).options(joinedload(ServicePoint.unit)).where(ServicePoint.token == token)
         ).first()
         if point is not None:
             db.session.expunge(point.unit)
             db.session.expunge(point)
-        with _lock:
-            cache["points"][token] = point
-    return _attach(cache["points"][token])
+        return point
+
+    return _attach(_lookup("points", token, load))
 
 
 def open_period_on(day: date) -> Period | None:
     """The period open for answers on ``day`` (see survey.periods.open_period)."""
-    cache = _current()
-    if day not in cache["periods"]:
+
+    def load() -> Period | None:
         period = open_period(day)
         if period is not None:
             db.session.expunge(period)
-        with _lock:
-            cache["periods"][day] = period
-    return _attach(cache["periods"][day])
+        return period
+
+    return _attach(_lookup("periods", day, load))
 
 
 def kept(name: str, load: Callable[[], T]) -> T:
@@ -88,14 +103,7 @@ def kept(name: str, load: Callable[[], T]) -> T:
 
     The caller must not change what it gets: every request of the process shares it.
     """
-    cache = _current()
-    if cache["version"] is None:
-        return load()
-    if name not in cache["kept"]:
-        value = load()
-        with _lock:
-            cache["kept"][name] = value
-    return cache["kept"][name]  # type: ignore[no-any-return]
+    return _lookup("kept", name, load)
 
 
 def languages() -> dict[str, tuple[str, int]]:

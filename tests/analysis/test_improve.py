@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from analysis.compute import compute_indices
-from analysis.improve import MIN_N_EFF
+from analysis.improve import MIN_N_EFF, N_EFF_TOLERANCE
 from analysis.instrument import load_instrument
 from analysis.interchange import validate_frame
 from analysis.serialise import to_json_dict
@@ -131,9 +131,33 @@ def test_improve_first_never_lists_a_group_item_nor_an_imprecise_one(df):
     for group in result.groups:
         codes = [e.code for e in group.improve_first]
         assert set(codes) <= CANDIDATES and not any("." in c and c[0] == "A" for c in codes)
-        assert all(e.estimate.n_eff >= MIN_N_EFF for e in group.improve_first)
+        # the minimum up to rounding of the sums (N_EFF_TOLERANCE, tested below)
+        assert all(e.estimate.n_eff >= MIN_N_EFF * (1 - N_EFF_TOLERANCE) for e in group.improve_first)
         scores = [e.score for e in group.improve_first]
         assert scores == sorted(scores, reverse=True)
         assert set(codes).isdisjoint(x.code for x in group.improve_left)
         assert set(codes) | {x.code for x in group.improve_left} == CANDIDATES
         assert [p.item for p in group.priorities] == codes[:5]
+
+
+def test_the_n_eff_threshold_does_not_depend_on_rounding(instrument):
+    """n_eff = p(1−p)/Var(p) of 30 answers comes out as 30 ± a few ulps depending on the order
+    of the sums (rows or stored cells): both sides of that rounding are ranked alike, while a
+    criterion really below 30 (29.9) is still left out as low_precision."""
+    from analysis.improve import candidates, improve_first
+    from analysis.results import Estimate
+
+    def ranked(n_eff: float) -> tuple[set[str], set[str]]:
+        estimates = {
+            code: Estimate(80.0, 5.0, 30, low=70.0, high=90.0, n_eff=n_eff, df=29.0)
+            for code, _kind in candidates(instrument)
+        }
+        importance = {code: (0.5, "group") for code in estimates}
+        entries, left = improve_first(instrument, estimates, importance)
+        return {e.code for e in entries}, {x.code for x in left if x.reason == "low_precision"}
+
+    everything = {code for code, _kind in candidates(instrument)}
+    for at_thirty in (29.999999999999996, 30.0, 30.000000000000064):
+        assert ranked(at_thirty) == (everything, set())
+    assert ranked(29.9) == (set(), everything)
+    assert MIN_N_EFF == 30.0
