@@ -32,7 +32,15 @@ from survey.models import ServicePoint, Unit
 from survey.models.aggregates import ResponseCell, ResponseDay
 from survey.periods import LOCAL_TZ
 
-__all__ = ["REPORT_KEYS", "lock_unit", "newest_response", "stale_layouts", "store_cells", "stored_cells"]
+__all__ = [
+    "REPORT_KEYS",
+    "day_scope",
+    "lock_unit",
+    "newest_response",
+    "stale_layouts",
+    "store_cells",
+    "stored_cells",
+]
 
 #: The keys of the report design (counters as strata) and its trends (month, quarter).
 REPORT_KEYS = ("unit_code", "point_code", "month")
@@ -134,7 +142,8 @@ def store_cells(
     db.session.execute(insert(ResponseCell), out)
 
 
-def _scope(query: Select, unit_ids: set[int] | None, period_id: int | None) -> Select:
+def day_scope(query: Select, unit_ids: set[int] | None, period_id: int | None) -> Select:
+    """``query`` on response days narrowed to some units (None: all) and a period (None: all)."""
     if unit_ids is not None:
         query = query.where(ResponseDay.unit_id.in_(sorted(unit_ids)))
     if period_id is not None:
@@ -154,7 +163,7 @@ def _refold(unit_ids: set[int] | None, period_id: int | None, stale_only: bool) 
     query = select(ResponseCell.day_id).join(ResponseDay, ResponseCell.day_id == ResponseDay.id)
     if stale_only:
         query = query.where(ResponseCell.layout != _layout_tag())
-    ids = sorted(set(db.session.scalars(_scope(query, unit_ids, period_id))))
+    ids = sorted(set(db.session.scalars(day_scope(query, unit_ids, period_id))))
     for start in range(0, len(ids), 500):
         db.session.execute(
             update(ResponseDay)
@@ -202,7 +211,7 @@ def _records(
     unit_ids: set[int] | None, period_id: int | None, unit_code: Mapping[int, str]
 ) -> Iterator[tuple[dict[str, str], bytes]]:
     points = dict(db.session.execute(select(ServicePoint.id, ServicePoint.code)).all())
-    query = _scope(
+    query = day_scope(
         select(
             ResponseDay.unit_id,
             ResponseDay.point_key,
@@ -264,7 +273,7 @@ def stored_cells(
 def newest_response(period_id: int | None, unit_ids: Iterable[int] | None) -> datetime | None:
     """The local time of the newest response among the stored cells in scope (None: none)."""
     scope = set(unit_ids) if unit_ids is not None else None
-    query = _scope(
+    query = day_scope(
         select(func.max(ResponseCell.newest)).join(ResponseDay, ResponseCell.day_id == ResponseDay.id),
         scope,
         period_id,

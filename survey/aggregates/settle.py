@@ -21,14 +21,14 @@ from itertools import groupby
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, select, update
 
 import analysis.hours
 import analysis.quality
 from analysis.quality import flag_responses
 from survey import bridge
 from survey.aggregates.bookkeeping import DayKey, local_day, touch_days
-from survey.aggregates.cells import lock_unit, store_cells
+from survey.aggregates.cells import day_scope, lock_unit, store_cells
 from survey.extensions import db
 from survey.instrument import instrument
 from survey.models import Response, utcnow
@@ -48,14 +48,6 @@ def rules_fingerprint() -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
-def _scope(query: Select, unit_ids: set[int] | None, period_id: int | None) -> Select:
-    if unit_ids is not None:
-        query = query.where(ResponseDay.unit_id.in_(sorted(unit_ids)))
-    if period_id is not None:
-        query = query.where(ResponseDay.period_key == period_id)
-    return query
-
-
 def settle(
     unit_ids: set[int] | None = None, period_id: int | None = None, *, stale_rules: bool = False
 ) -> int:
@@ -67,7 +59,7 @@ def settle(
     fresh: ColumnElement[bool] = ResponseDay.folded < ResponseDay.generation
     dirty = fresh | (ResponseDay.rules != rules_fingerprint()) if stale_rules else fresh
     cols = (ResponseDay.id, ResponseDay.generation, fresh, *KEY)
-    query = _scope(select(*cols).where(dirty), unit_ids, period_id)
+    query = day_scope(select(*cols).where(dirty), unit_ids, period_id)
     rows = [tuple(r) for r in db.session.execute(query.order_by(ResponseDay.unit_id, ResponseDay.day))]
     if not rows:
         return 0

@@ -62,13 +62,19 @@ def _hashed_before(cutoff: datetime):  # type: ignore[no-untyped-def]
     return Response.device_hash.is_not(None) & (Response.submitted_at < cutoff)
 
 
-def _device_hashes(app: Flask, now: datetime) -> Due:
-    setting = "SIPAS_RETENTION_DEVICE_HASH_DAYS"
+def _counted(app: Flask, now: datetime, kind: str, setting: str, model, older, action: str) -> Due:  # type: ignore[no-untyped-def]
+    """The rows of ``model`` that ``older(cutoff)`` selects, the cutoff ``setting`` days ago."""
     days = settings.period(app, setting)
     cutoff = now - timedelta(days=days)
-    count = db.session.scalar(select(func.count()).select_from(Response).where(_hashed_before(cutoff)))
+    count = db.session.scalar(select(func.count()).select_from(model).where(older(cutoff)))
+    return Due(kind, int(count or 0), cutoff, f"{setting}={days}", action)
+
+
+def _device_hashes(app: Flask, now: datetime) -> Due:
     action = "responses lose their device hash"
-    return Due("device_hash", int(count or 0), cutoff, f"{setting}={days}", action)
+    return _counted(
+        app, now, "device_hash", "SIPAS_RETENTION_DEVICE_HASH_DAYS", Response, _hashed_before, action
+    )
 
 
 def _with_burst(flags: str) -> str:
@@ -137,12 +143,10 @@ def _closed_texts_before(cutoff: datetime):  # type: ignore[no-untyped-def]
 
 
 def _case_texts(app: Flask, now: datetime) -> Due:
-    setting = "SIPAS_RETENTION_CASE_TEXT_DAYS"
-    days = settings.period(app, setting)
-    cutoff = now - timedelta(days=days)
-    count = db.session.scalar(select(func.count()).select_from(Case).where(_closed_texts_before(cutoff)))
     action = "closed cases lose their comment text (category, status, reply and dates stay)"
-    return Due("case_text", int(count or 0), cutoff, f"{setting}={days}", action)
+    return _counted(
+        app, now, "case_text", "SIPAS_RETENTION_CASE_TEXT_DAYS", Case, _closed_texts_before, action
+    )
 
 
 def _remove_case_texts(app: Flask, due: Due, actor: str) -> None:
@@ -158,14 +162,16 @@ def _remove_case_texts(app: Flask, due: Due, actor: str) -> None:
 
 
 def _contacts(app: Flask, now: datetime) -> Due:
-    setting = "SIPAS_RETENTION_CONTACT_DAYS"
-    days = settings.period(app, setting)
-    cutoff = now - timedelta(days=days)
-    count = db.session.scalar(
-        select(func.count()).select_from(CaseContact).where(CaseContact.consented_at < cutoff)
-    )
     action = "call-back phone numbers are deleted"
-    return Due("case_contact", int(count or 0), cutoff, f"{setting}={days}", action)
+    return _counted(
+        app,
+        now,
+        "case_contact",
+        "SIPAS_RETENTION_CONTACT_DAYS",
+        CaseContact,
+        lambda c: CaseContact.consented_at < c,
+        action,
+    )
 
 
 def _delete_contacts(app: Flask, due: Due, actor: str) -> None:
