@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from survey.models import Answer, Period, Response
@@ -77,6 +77,15 @@ def progress(page: Page) -> str:
     return page.locator("#progtext").inner_text()
 
 
+def next_page(page: Page) -> None:
+    """Press "Tiếp tục" and wait until the next page shows (without JavaScript a page load:
+    reading the page before the load has finished would read an empty document)."""
+    before = progress(page)
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect(page.locator("#progtext")).not_to_have_text(before)
+    page.wait_for_load_state()
+
+
 def answer_all(page: Page, url: str, pages_seen: list[str] | None = None) -> None:
     """Answer page by page as in ANSWERS, checking the progress, up to the last page (not sent)."""
     page.goto(url)
@@ -91,7 +100,7 @@ def answer_all(page: Page, url: str, pages_seen: list[str] | None = None) -> Non
             pages_seen.append(progress(page))
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         if n < len(ANSWERS) - 1:
-            page.get_by_role("button", name="Tiếp tục").click()
+            next_page(page)
 
 
 def stored_answers(db) -> set[tuple[str, int | None, str | None]]:  # type: ignore[no-untyped-def]
@@ -234,7 +243,7 @@ def test_axe_finds_nothing_on_any_page(db, live_server, citizen, browser):
     for n in range(10):
         results.append(audit(n))
         if n < 9:
-            citizen.get_by_role("button", name="Tiếp tục").click()
+            next_page(citizen)
     choose(citizen, "#q-P1", "Nữ")
     citizen.get_by_role("button", name="Gửi câu trả lời").click()
     citizen.get_by_role("heading", name="Xin cảm ơn!").wait_for()
