@@ -8,6 +8,8 @@ instead of one product over all 115 variables.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -269,35 +271,79 @@ def _alpha_chunk(out: np.ndarray, cq: np.ndarray, x: np.ndarray, layout: Layout)
         at += block.size
 
 
+def _workers(rows: int) -> int:
+    """Threads for the pass: one per core, at most 4 (``SIPAS_ANALYSIS_THREADS`` overrides);
+    one for fewer than four chunks of rows."""
+    wanted = os.environ.get("SIPAS_ANALYSIS_THREADS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    if rows < 4 * CHUNK:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def _shares(sizes: list[int], workers: int) -> list[list[int]]:
+    """Indices of ``sizes`` dealt largest first to the least loaded worker (deterministic)."""
+    load = [0] * workers
+    out: list[list[int]] = [[] for _ in range(workers)]
+    for k in sorted(range(len(sizes)), key=lambda k: (-sizes[k], k)):
+        w = min(range(workers), key=lambda w: (load[w], w))
+        out[w].append(k)
+        load[w] += sizes[k]
+    return [sorted(share) for share in out if share]
+
+
 def _moments(stats, cols, answers, layout, weight, cell, multi, part, parts) -> None:
     """Every sum of every cell, chunk by chunk over the rows sorted by (cell, part); ``Σv`` and
-    ``Σw·v`` per part (the cell's when parts are cells)."""
+    ``Σw·v`` per part (the cell's when parts are cells).
+
+    Whole cells are shared among threads: a cell's row and its parts are written by one thread
+    only, chunk after chunk in the order one thread would take, so the sums are the same to the
+    last bit however many threads run (numpy releases the GIL in the array work).
+    """
     order = np.lexsort((part, cell))
     if not len(order):
         return
-    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    cuts = (np.flatnonzero(np.diff(cell[order])) + 1).tolist()
+    spans = list(zip([0, *cuts], [*cuts, len(order)], strict=True))
     blocks = _blocks_of(layout)
     look = _lookups(answers, layout)
+
+    def run(share: list[int]) -> None:
+        for k in share:
+            start, stop = spans[k]
+            row = stats[int(cell[order[start]])]
+            for a in range(start, stop, CHUNK):
+                rows = order[a : min(a + CHUNK, stop)]
+                _chunk(row, cols, answers, layout, weight, multi, part[rows], parts, rows, blocks, look)
+
+    workers = min(_workers(len(order)), len(spans))
+    if workers == 1:
+        run(list(range(len(spans))))
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(run, s) for s in _shares([b - a for a, b in spans], workers)]:
+            future.result()
+
+
+def _chunk(row, cols, answers, layout, weight, multi, p, parts, rows, blocks, look) -> None:
+    """Add the sums of some rows of one cell (sorted by part ``p``) to the cell's ``row`` and
+    to its parts."""
     s1, s0 = parts
-    for start, stop in zip([0, *bounds], [*bounds, len(order)], strict=True):
-        k = int(cell[order[start]])
-        row = stats[k]
-        for a in range(start, stop, CHUNK):
-            rows = order[a : min(a + CHUNK, stop)]
-            codes = answers.codes[rows].astype(np.intp) + 1
-            v, cq = _variables(codes, look, layout, rows, multi)
-            x = v[layout.n_items : 2 * layout.n_items].T
-            w = weight[rows]
-            w2 = w * w
-            p = part[rows]
-            first = np.flatnonzero(np.diff(p, prepend=-1))
-            s1[p[first]] += np.add.reduceat(v * w, first, axis=1).T
-            s0[p[first]] += np.add.reduceat(v, first, axis=1).T
-            row[cols.s1sq] += v @ w2
-            _products(row[cols.pairs], v, w2, _row_group(x, look, rows), blocks)
-            _tables_chunk(row[cols.tables], cq, codes, look, layout)
-            _alpha_chunk(row[cols.alpha], cq, x, layout)
-            row[cols.counts] += ((x @ look.members) > 0).sum(axis=0)
+    codes = answers.codes[rows].astype(np.intp) + 1
+    v, cq = _variables(codes, look, layout, rows, multi)
+    x = v[layout.n_items : 2 * layout.n_items].T
+    w = weight[rows]
+    w2 = w * w
+    first = np.flatnonzero(np.diff(p, prepend=-1))
+    s1[p[first]] += np.add.reduceat(v * w, first, axis=1).T
+    s0[p[first]] += np.add.reduceat(v, first, axis=1).T
+    row[cols.s1sq] += v @ w2
+    _products(row[cols.pairs], v, w2, _row_group(x, look, rows), blocks)
+    _tables_chunk(row[cols.tables], cq, codes, look, layout)
+    _alpha_chunk(row[cols.alpha], cq, x, layout)
+    row[cols.counts] += ((x @ look.members) > 0).sum(axis=0)
 
 
 def row_sums(

@@ -79,21 +79,46 @@ def _read_csv(buf: Path | io.BytesIO, instrument: Instrument) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(f"row 1: not a readable CSV file ({exc})") from None
     items = {i.code: i for i in question_items(instrument)}
-    dtypes = {c: "str" for c in header}
-    dtypes.update({c: "Int16" for c in header if c in items and items[c].kind == "single"})
+    dtypes = {c: "Int16" for c in header if c in items and items[c].kind == "single"}
     dtypes.update({c: "float64" for c in header if c in ("weight", "duration_s")})
     for attempt in (dtypes, {c: "str" for c in header}):
-        if isinstance(buf, io.BytesIO):
-            buf.seek(0)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                return pd.read_csv(buf, dtype=attempt, **options)
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed chunks: read again below
+                frame = pd.read_csv(_rewound(buf), dtype=attempt, **options)
         except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
             raise DataError(f"not a well-formed CSV file: {exc}") from None
         except (ValueError, OverflowError, TypeError):
             continue  # a cell that does not parse: read as text, then name it
+        return _as_text(frame, buf, [c for c in header if c not in attempt], options)
     raise DataError("not a readable CSV file")  # pragma: no cover - text reading cannot fail on values
+
+
+def _rewound(buf: Path | io.BytesIO) -> Path | io.BytesIO:
+    if isinstance(buf, io.BytesIO):
+        buf.seek(0)
+    return buf
+
+
+def _as_text(frame: pd.DataFrame, buf: Path | io.BytesIO, text: list[str], options: dict) -> pd.DataFrame:
+    """The text columns as the file wrote them. They are read with the parser's own inference,
+    which is much faster than asking for text: a column it read as text is the file's text,
+    an empty one is empty text, and any other (numbers, where '01' became 1, or mixed chunks) is
+    read again as text."""
+    again = []
+    for c in text:
+        if frame[c].dtype == "str":
+            continue
+        if frame[c].isna().all():
+            frame[c] = pd.Series(np.nan, index=frame.index, dtype="str")
+        else:
+            again.append(c)
+    if again:
+        exact = pd.read_csv(_rewound(buf), usecols=again, dtype="str", **options)
+        for c in again:
+            frame[c] = exact[c]
+    return frame
 
 
 def read_responses(source: Source, instrument: Instrument) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ from analysis.errors import AnalysisError, DataError
 from analysis.instrument import INSTRUMENT_DIR, load_instrument
 from analysis.interchange import read_responses
 from analysis.quality import flag_responses
+from analysis.serialise import to_json_dict
 from analysis.weighting import read_counts
 
 TOL = 1e-9
@@ -136,6 +138,28 @@ def test_cells_add_up(survey, instrument):
     )
     assert added.keys.equals(whole.keys)
     np.testing.assert_allclose(added.stats, whole.stats, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", ["2", "3", "7"])
+def test_threads_give_the_sums_of_one_thread_to_the_last_bit(survey, instrument, monkeypatch, threads):
+    """Cells shared among threads: each cell is summed by one thread in the same order, so the
+    statistics (and parts by counter) equal one thread's exactly, not just closely."""
+    keys = ["unit_code", "point_code", "day"]
+    monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", "1")
+    one = cell_stats(survey, instrument, keys, weight="weight")
+    by_one = compute_indices(
+        survey, instrument, by="unit_code", strata=["unit_code", "point_code"], weight="weight"
+    )
+    monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", threads)
+    many = cell_stats(survey, instrument, keys, weight="weight")
+    by_many = compute_indices(
+        survey, instrument, by="unit_code", strata=["unit_code", "point_code"], weight="weight"
+    )
+    assert len(one.keys) > 7
+    assert many.keys.equals(one.keys)
+    assert np.array_equal(many.stats, one.stats)
+    assert len(by_one.groups) > 2
+    assert json.dumps(to_json_dict(by_many)) == json.dumps(to_json_dict(by_one))
 
 
 def test_cells_subtract_a_deleted_response_and_a_flag_change(survey, instrument):

@@ -170,3 +170,22 @@ def test_response_id_that_a_spreadsheet_would_run_is_refused(instrument):
     )
     with pytest.raises(DataError, match=r"row 3, column response_id: must not start with"):
         validate_frame(frame, instrument)
+
+
+@pytest.mark.parametrize("rows", [3, 300_000])
+def test_text_columns_keep_what_the_file_wrote(instrument, tmp_path, rows):
+    """Codes that look like numbers stay text as written ('01' is not 1), also when the parser
+    meets them in one block of rows and letters only in a later block (300,000 rows: the
+    parser reads in blocks of a few hundred thousand cells); an all-empty column is empty text."""
+    header = "response_id,submitted_at,unit_code,point_code,channel,comment,device_hash,flags\n"
+    body = [f"{k:07d},2025-07-01T08:00:00,01,007,qr,12,,\n" for k in range(rows - 1)]
+    body.append("r-last,2025-07-01T08:00:00,U1,P1,qr,Cần ghế,d1,\n")
+    path = tmp_path / "codes.csv"
+    path.write_text(header + "".join(body), encoding="utf-8")
+    df = read_responses(path, instrument)
+    assert df["response_id"].iloc[0] == "0000000" and df["response_id"].iloc[-1] == "r-last"
+    assert df["unit_code"].iloc[0] == "01" and df["unit_code"].iloc[-1] == "U1"
+    assert df["point_code"].iloc[0] == "007" and df["comment"].iloc[0] == "12"
+    assert df["comment"].iloc[-1] == "Cần ghế"
+    assert (df["flags"] == "").all() and (df["device_hash"].iloc[:-1] == "").all()
+    assert df["unit_code"].value_counts().to_dict() == {"01": rows - 1, "U1": 1}
