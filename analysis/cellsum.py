@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from analysis.answers import Answers
 from analysis.errors import DataError
@@ -143,15 +145,16 @@ _BLOCKS: dict[bytes, _Blocks] = {}
 
 @dataclass(frozen=True)
 class _Lookups:
-    """Per index item: its answer column, and code → satisfied / valid / table position."""
+    """Flat tables indexed by ``item × width + code + 1`` (``at``: each item's offset), so one
+    ``take`` turns a chunk's answer codes into 0/1 variables or table positions."""
 
     columns: np.ndarray
+    at: np.ndarray
     satisfied: np.ndarray
     valid: np.ndarray
-    position: np.ndarray
-    table_at: np.ndarray
+    table_key: np.ndarray
     outcome: int
-    outcome_position: np.ndarray
+    outcome_key: np.ndarray
     onehot: np.ndarray
     members: np.ndarray
     outcome_satisfied: np.ndarray
@@ -161,79 +164,86 @@ class _Lookups:
 def _lookups(answers: Answers, layout: Layout) -> _Lookups:
     columns = np.array([answers.index(c) for c in layout.items], dtype=np.intp)
     width = answers.valid_table.shape[1]
-    position = np.full((layout.n_items, width), -1, dtype=np.int64)
+    n_out = len(layout.outcome_codes)
+    size = layout.table_size
+    # A pair (item answer, outcome answer) lands at table_key[item answer] + outcome_key[outcome
+    # answer]; either one not counted is at least ``size``, the bucket thrown away.
+    table_key = np.full((layout.n_items, width), size, dtype=np.int64)
+    at = 0
     for k, codes in enumerate(layout.table_codes):
-        position[k, [c + 1 for c in codes]] = np.arange(len(codes))
-    sizes = [len(c) * len(layout.outcome_codes) for c in layout.table_codes]
+        table_key[k, [c + 1 for c in codes]] = at + n_out * np.arange(len(codes))
+        at += len(codes) * n_out
     has_outcome = layout.outcome is not None and layout.outcome in answers.columns
-    out_pos = np.full(width, -1, dtype=np.int64)
+    outcome_key = np.full(width, size, dtype=np.int64)
     if has_outcome:
-        out_pos[[c + 1 for c in layout.outcome_codes]] = np.arange(len(layout.outcome_codes))
-    onehot = np.zeros((layout.n_items, max(len(layout.groups), 1)))
+        outcome_key[[c + 1 for c in layout.outcome_codes]] = np.arange(n_out)
+    onehot = np.zeros((max(len(layout.groups), 1), layout.n_items))
     inside = layout.group >= 0
-    onehot[np.flatnonzero(inside), layout.group[inside]] = 1.0
+    onehot[layout.group[inside], np.flatnonzero(inside)] = 1.0
     return _Lookups(
         columns,
-        answers.satisfied_table[columns],
-        answers.valid_table[columns],
-        position,
-        np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        (np.arange(layout.n_items) * width).astype(np.intp),
+        answers.satisfied_table[columns].astype(float).ravel(),
+        answers.valid_table[columns].astype(float).ravel(),
+        table_key.ravel(),
         answers.index(layout.outcome) if has_outcome else -1,
-        out_pos,
+        outcome_key,
         onehot,
-        layout.count_members.T.astype(float),
-        answers.satisfied_table[answers.index(layout.outcome)] if has_outcome else out_pos >= 0,
-        answers.valid_table[answers.index(layout.outcome)] if has_outcome else out_pos >= 0,
+        layout.count_members.astype(float),
+        answers.satisfied_table[answers.index(layout.outcome)] if has_outcome else outcome_key < size,
+        answers.valid_table[answers.index(layout.outcome)] if has_outcome else outcome_key < size,
     )
 
 
 def _row_group(x: np.ndarray, look: _Lookups, rows: np.ndarray) -> np.ndarray:
-    """The policy group each response (x: rows × Q validity) answered validly (-1: none); two
-    groups are an error (their products are not kept)."""
-    per = (x @ look.onehot) > 0
-    several = per.sum(axis=1) > 1
+    """The policy group each response answered validly (-1: none), from the items' validity
+    ``x`` (Q × rows); two groups are an error (their products are not kept)."""
+    per = (look.onehot @ x) > 0
+    several = per.sum(axis=0) > 1
     if several.any():
         raise DataError(f"row {int(rows[np.flatnonzero(several)[0]]) + 2}: answers about two policy groups")
-    return np.where(per.any(axis=1), per.argmax(axis=1), -1).astype(np.int64)
+    return np.where(per.any(axis=0), per.argmax(axis=0), -1).astype(np.int64)
 
 
 def _variables(codes: np.ndarray, look: _Lookups, layout: Layout, rows: np.ndarray, multi: list):
-    """The 0/1 rate variables of some responses, one variable per row (V × rows), and the
-    items' answer codes + 1 (rows × Q)."""
+    """The 0/1 rate variables of some responses, one variable per row (V × rows), and the flat
+    table index of each item's answer (Q × rows). ``codes``: every column's answer codes
+    (K × rows, -1 empty)."""
     q = layout.n_items
-    out = np.zeros((layout.n_vars, len(rows)))
-    cq = codes[:, look.columns]
-    index = np.arange(q)[None, :]
-    out[:q] = look.satisfied[index, cq].T
-    out[q : 2 * q] = look.valid[index, cq].T
+    flat = codes[look.columns].astype(np.intp)
+    flat += look.at[:, None] + 1
+    out = np.empty((layout.n_vars, len(rows)))
+    np.take(look.satisfied, flat, out=out[:q])
+    np.take(look.valid, flat, out=out[q : 2 * q])
+    out[2 * q :] = 0.0
     if layout.outcome_y is not None and look.outcome >= 0:
-        c = codes[:, look.outcome]
+        c = codes[look.outcome].astype(np.intp) + 1
         out[layout.outcome_y] = look.outcome_satisfied[c]
         out[layout.outcome_y + 1] = look.outcome_valid[c]
     for m, (chosen, answered) in zip(layout.multi, multi, strict=True):
         out[list(m.y)] = chosen[rows].T
         out[m.x] = answered[rows]
-    return out, cq
+    return out, flat
 
 
-def _products(out: np.ndarray, v: np.ndarray, w2: np.ndarray, group: np.ndarray, blocks: _Blocks) -> None:
-    """Add the stored cross-products of one cell's rows (variables × rows) to ``out`` (P,)."""
-    vs = v[blocks.service]
-    ws = vs * w2
+def _products(out: np.ndarray, vw: np.ndarray, group: np.ndarray, blocks: _Blocks) -> None:
+    """Add the stored cross-products Σw²·v_i·v_j of one cell's rows to ``out`` (P,), from
+    ``vw`` = w·v (variables × rows; v is 0/1, so w·v_i·w·v_j is w²·v_i·v_j exactly)."""
+    us = vw[blocks.service]
     pos, r, c = blocks.ss
-    out[pos] += (ws @ vs.T)[r, c]
+    out[pos] += (us @ us.T)[r, c]
     for g in np.unique(group):
         if g < 0:
             continue
         inside = group == g
-        va = v[blocks.group_vars[g]][:, inside]
+        ua = vw[blocks.group_vars[g]][:, inside]
         pos, r, c = blocks.sa[g]
-        out[pos] += (ws[:, inside] @ va.T)[r, c]
+        out[pos] += (us[:, inside] @ ua.T)[r, c]
         pos, r, c = blocks.aa[g]
-        out[pos] += ((va * w2[inside]) @ va.T)[r, c]
+        out[pos] += (ua @ ua.T)[r, c]
     for ys, pos, r, c in blocks.mm:
-        vm = v[ys]
-        out[pos] += ((vm * w2) @ vm.T)[r, c]
+        um = vw[ys]
+        out[pos] += (um @ um.T)[r, c]
 
 
 def _blocks_of(layout: Layout) -> _Blocks:
@@ -243,31 +253,30 @@ def _blocks_of(layout: Layout) -> _Blocks:
     return blocks
 
 
-def _tables_chunk(out: np.ndarray, cq: np.ndarray, codes: np.ndarray, look: _Lookups, layout: Layout) -> None:
+def _tables_chunk(out: np.ndarray, flat: np.ndarray, codes: np.ndarray, look: _Lookups) -> None:
     """Item × outcome counts of valid answer pairs of one cell's rows, added to ``out``."""
     if look.outcome < 0:
         return
-    b = look.outcome_position[codes[:, look.outcome]]
-    pos = look.position[np.arange(layout.n_items)[None, :], cq]
-    ok = (pos >= 0) & (b >= 0)[:, None]
-    key = look.table_at[None, :] + pos * len(layout.outcome_codes) + b[:, None]
-    out += np.bincount(key[ok], minlength=len(out))
+    key = np.take(look.table_key, flat)
+    key += look.outcome_key[codes[look.outcome].astype(np.intp) + 1]
+    np.minimum(key, len(out), out=key)
+    out += np.bincount(key.ravel(), minlength=len(out) + 1)[:-1]
 
 
-def _alpha_chunk(out: np.ndarray, cq: np.ndarray, x: np.ndarray, layout: Layout) -> None:
+def _alpha_chunk(out: np.ndarray, codes: np.ndarray, x: np.ndarray, look: _Lookups, layout: Layout) -> None:
     """Complete-case count, Σx_j and Σx_j·x_m per alpha block (unweighted answer codes)."""
+    answered = np.where(x > 0, codes[look.columns], -1)  # Q × rows, the valid codes
     at = 0
     for block in layout.alpha:
-        values = np.column_stack(
-            [np.where(x[:, list(m)] > 0, cq[:, list(m)] - 1, -1).max(axis=1) for m in block.columns]
-        )
-        complete = (values >= 0).all(axis=1)
-        v = values[complete].astype(float)
+        if all(len(m) == 1 for m in block.columns):
+            values = answered[[m[0] for m in block.columns]]
+        else:
+            values = np.stack([answered[list(m)].max(axis=0) for m in block.columns])
+        v = values[:, (values >= 0).all(axis=0)].astype(float)
         k = len(block.columns)
-        upper = np.triu_indices(k)
-        out[at] += len(v)
-        out[at + 1 : at + 1 + k] += v.sum(axis=0)
-        out[at + 1 + k : at + block.size] += (v.T @ v)[upper]
+        out[at] += v.shape[1]
+        out[at + 1 : at + 1 + k] += v.sum(axis=1)
+        out[at + 1 + k : at + block.size] += (v @ v.T)[np.triu_indices(k)]
         at += block.size
 
 
@@ -319,31 +328,43 @@ def _moments(stats, cols, answers, layout, weight, cell, multi, part, parts) -> 
                 _chunk(row, cols, answers, layout, weight, multi, part[rows], parts, rows, blocks, look)
 
     workers = min(_workers(len(order)), len(spans))
-    if workers == 1:
+    if len(order) < 4 * CHUNK:  # too small for the BLAS to start its own threads
         run(list(range(len(spans))))
         return
-    with ThreadPoolExecutor(workers) as pool:
+    with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(run, s) for s in _shares([b - a for a, b in spans], workers)]:
             future.result()
+
+
+_BLAS: list[ThreadpoolController] = []
+
+
+def _one_blas_thread() -> Any:
+    """The BLAS on one thread during the pass: its products here are tall and thin, and its own
+    threads fight ours for the cores (measured: one BLAS thread is faster even with one of ours)."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _chunk(row, cols, answers, layout, weight, multi, p, parts, rows, blocks, look) -> None:
     """Add the sums of some rows of one cell (sorted by part ``p``) to the cell's ``row`` and
     to its parts."""
     s1, s0 = parts
-    codes = answers.codes[rows].astype(np.intp) + 1
-    v, cq = _variables(codes, look, layout, rows, multi)
-    x = v[layout.n_items : 2 * layout.n_items].T
+    codes = answers.codes.T[:, rows]  # K × rows: the codes are stored column by column
+    v, flat = _variables(codes, look, layout, rows, multi)
+    x = v[layout.n_items : 2 * layout.n_items]
+    group = _row_group(x, look, rows)
     w = weight[rows]
-    w2 = w * w
+    vw = v * w
     first = np.flatnonzero(np.diff(p, prepend=-1))
-    s1[p[first]] += np.add.reduceat(v * w, first, axis=1).T
+    s1[p[first]] += np.add.reduceat(vw, first, axis=1).T
     s0[p[first]] += np.add.reduceat(v, first, axis=1).T
-    row[cols.s1sq] += v @ w2
-    _products(row[cols.pairs], v, w2, _row_group(x, look, rows), blocks)
-    _tables_chunk(row[cols.tables], cq, codes, look, layout)
-    _alpha_chunk(row[cols.alpha], cq, x, layout)
-    row[cols.counts] += ((x @ look.members) > 0).sum(axis=0)
+    row[cols.s1sq] += v @ (w * w)
+    _products(row[cols.pairs], vw, group, blocks)
+    _tables_chunk(row[cols.tables], flat, codes, look)
+    _alpha_chunk(row[cols.alpha], codes, x, look, layout)
+    row[cols.counts] += ((look.members @ x) > 0).sum(axis=1)
 
 
 def row_sums(

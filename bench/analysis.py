@@ -141,9 +141,7 @@ def _measure(cmd: list[str]) -> tuple[float, float, bytes]:
 
 
 def _compute_cmd(path: Path) -> list[str]:
-    code = (
-        "import os\n"
-        "for n in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'): os.environ.setdefault(n, '1')\n"
+    code = (  # no BLAS thread setting: the analysis sets what it needs, as a user would run it
         "from analysis.cli import main\n"
         f"assert main([{COMMAND[0]!r}, {str(path)!r}, *{COMMAND[1:]!r}]) == 0"
     )
