@@ -272,8 +272,11 @@ def check_weights(frame: pd.DataFrame, weight: str | None) -> np.ndarray:
 
 def key_frame(df: pd.DataFrame, keys: Sequence[str], flags: pd.Series) -> pd.DataFrame:
     """The key columns of every response (text), the quality label last."""
-    table = {name: key_series(df, name).to_numpy(dtype=object) for name in keys if name != FLAGS_KEY}
-    table[FLAGS_KEY] = flags.astype("str").to_numpy(dtype=object)
+    table = {name: key_series(df, name) for name in keys if name != FLAGS_KEY}
+    if flags.index.equals(df.index):
+        table[FLAGS_KEY] = flags.astype("str")
+    else:
+        table[FLAGS_KEY] = pd.Series(flags.to_numpy(), index=df.index, dtype="str")
     return pd.DataFrame(table, index=df.index)
 
 

@@ -29,19 +29,25 @@ BURST_WINDOW = pd.Timedelta(minutes=10)
 AFTER_HOURS_GRACE_MINUTES = 30
 
 
-def _speeder(df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+def _answered(codes: np.ndarray) -> np.ndarray:
+    """Rating items answered per response ('don't know' counts); codes are int8, -1 empty."""
+    return (codes >= 0).sum(axis=1, dtype=np.int16)
+
+
+def _speeder(df: pd.DataFrame, answered: np.ndarray) -> np.ndarray:
     """Under 20 s from form load to submit with at least 10 rating items answered ('don't know' counts)."""
     duration = df["duration_s"].to_numpy(dtype=float) if "duration_s" in df else np.full(len(df), np.nan)
-    return (duration < SPEEDER_SECONDS) & ((codes >= 0).sum(axis=1) >= SPEEDER_MIN_ITEMS)
+    return (duration < SPEEDER_SECONDS) & (answered >= SPEEDER_MIN_ITEMS)
 
 
-def _straightliner(codes: np.ndarray) -> np.ndarray:
+def _straightliner(codes: np.ndarray, answered: np.ndarray) -> np.ndarray:
     """At least 8 rating items answered, all with the same code ('don't know' counts, as for speeders)."""
-    answered = codes >= 0
-    top = np.iinfo(np.int8).max
-    low = np.where(answered, codes, top).min(axis=1, initial=top)
-    high = np.where(answered, codes, -1).max(axis=1, initial=-1)
-    return (answered.sum(axis=1) >= STRAIGHTLINE_MIN_ITEMS) & (low == high)
+    if codes.shape[1] == 0:
+        return np.zeros(len(codes), dtype=bool)
+    # Seen unsigned, an empty cell (-1) is 255, above every code: the minimum is the lowest answer.
+    low = codes.view(np.uint8).min(axis=1)
+    high = codes.max(axis=1)
+    return (answered >= STRAIGHTLINE_MIN_ITEMS) & (low.astype(np.int16) == high)
 
 
 def _point_ids(df: pd.DataFrame) -> pd.Series:
@@ -147,9 +153,10 @@ def flags_with_answers(
     df: pd.DataFrame, answers: Answers, opening_hours: Mapping[str, str] | None = None
 ) -> pd.Series:
     """:func:`flag_responses` on answers already extracted (the index computation has them)."""
+    answered = _answered(answers.codes)
     found = {
-        "speeder": _speeder(df, answers.codes),
-        "straightliner": _straightliner(answers.codes),
+        "speeder": _speeder(df, answered),
+        "straightliner": _straightliner(answers.codes, answered),
         "burst": _burst(df),
         "after_hours": _after_hours(df, opening_hours),
     }
