@@ -315,7 +315,7 @@ def normalise_frame(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     out["duration_s"] = _nonnegative(raw, "duration_s", np.nan)
     out["device_hash"] = text["device_hash"]
     out["flags"] = text["flags"]
-    frame = pd.DataFrame(out, index=raw.index)
+    frame = pd.DataFrame(out, index=raw.index, copy=False)  # copy on write keeps the input safe
     _skip_rules(frame, questions)
     _one_policy_group(frame, instrument)
     return frame
