@@ -119,28 +119,9 @@ def _local_times(parsed: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[us]")
 
 
-def _plain_local_times(col: pd.Series) -> pd.Series | None:
-    """``YYYY-MM-DDTHH:MM:SS`` in every cell (what the app exports) parsed by Arrow, about three
-    times faster than the general ISO 8601 parser; None when any cell is written otherwise."""
-    array = getattr(col.array, "_pa_array", None)
-    if col.dtype != "str" or array is None or col.hasnans:
-        return None
-    import pyarrow.compute as pc
-
-    if not pc.all(pc.equal(pc.utf8_length(array), 19)).as_py():
-        return None
-    parsed = pc.strptime(array, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
-    if parsed.null_count:
-        return None
-    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=col.index).astype("datetime64[us]")
-
-
 def _parse_times(col: pd.Series) -> pd.Series:
     if col.dtype.kind == "M":
         return _local_times(col)
-    plain = _plain_local_times(col)
-    if plain is not None:
-        return plain
     text = _text(col)
     blank = text.where(text != "")
     try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
 
 import numpy as np
 import pytest
 from analysis_fixtures import DATA, frame, full_row
 
+from analysis import cellsum
 from analysis.cellbytes import StaleLayoutError
 from analysis.cells import CellStats, cell_stats, compute_from_cells
 from analysis.compute import compute_indices, counter_design
@@ -140,26 +142,96 @@ def test_cells_add_up(survey, instrument):
     np.testing.assert_allclose(added.stats, whole.stats, rtol=1e-12, atol=1e-12)
 
 
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 8 rows, so the 240 responses of the survey file make many chunks and the pass
+    runs threaded (it stays on one thread below four chunks); the threads that summed are kept."""
+    seen: set[int] = set()
+    chunk = cellsum._chunk
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.add(threading.get_ident())
+        return chunk(*args, **kwargs)
+
+    monkeypatch.setattr(cellsum, "CHUNK", 8)
+    monkeypatch.setattr(cellsum, "_chunk", counted)
+    return seen
+
+
 @pytest.mark.parametrize("threads", ["2", "3", "7"])
-def test_threads_give_the_sums_of_one_thread_to_the_last_bit(survey, instrument, monkeypatch, threads):
+def test_threads_give_the_sums_of_one_thread_to_the_last_bit(
+    survey, instrument, monkeypatch, small_chunks, threads
+):
     """Cells shared among threads: each cell is summed by one thread in the same order, so the
-    statistics (and parts by counter) equal one thread's exactly, not just closely."""
+    statistics (and the indices) equal one thread's exactly, not just closely."""
     keys = ["unit_code", "point_code", "day"]
+    design = {"by": "unit_code", "strata": ["unit_code", "point_code"], "weight": "weight"}
     monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", "1")
     one = cell_stats(survey, instrument, keys, weight="weight")
-    by_one = compute_indices(
-        survey, instrument, by="unit_code", strata=["unit_code", "point_code"], weight="weight"
-    )
+    by_one = compute_indices(survey, instrument, **design)
+    assert len(small_chunks) == 1
+    small_chunks.clear()
     monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", threads)
     many = cell_stats(survey, instrument, keys, weight="weight")
-    by_many = compute_indices(
-        survey, instrument, by="unit_code", strata=["unit_code", "point_code"], weight="weight"
-    )
+    by_many = compute_indices(survey, instrument, **design)
+    assert len(small_chunks) == int(threads)  # the work was really shared
     assert len(one.keys) > 7
     assert many.keys.equals(one.keys)
     assert np.array_equal(many.stats, one.stats)
     assert len(by_one.groups) > 2
     assert json.dumps(to_json_dict(by_many)) == json.dumps(to_json_dict(by_one))
+
+
+def test_a_data_error_names_the_same_row_whatever_the_threads(survey, instrument, monkeypatch, small_chunks):
+    """Two responses in different cells answer two policy groups: every number of threads names
+    the one a single thread meets first."""
+    df = survey.copy()
+    g1 = np.flatnonzero(df["A1.G1"].notna().to_numpy())
+    first, last = int(g1[0]), int(g1[-1])
+    assert df["unit_code"].iloc[first] != df["unit_code"].iloc[last]
+    df.loc[df.index[[first, last]], "A1.G2"] = 4
+    messages = set()
+    for threads in ("1", "2", "3", "4", "7"):
+        monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", threads)
+        with pytest.raises(DataError, match="two policy groups") as caught:
+            cell_stats(df, instrument, ["unit_code", "point_code", "day"])
+        messages.add(str(caught.value))
+    assert len(messages) == 1
+    assert messages.pop().startswith((f"row {first + 2}:", f"row {last + 2}:"))
+
+
+def test_numpy_blas_stays_on_one_thread_in_passes_at_once(survey, instrument, monkeypatch, small_chunks):
+    """The analysis sets numpy's BLAS to one thread once, on import (its own threads slowed the
+    pass): two passes running at once in a web worker's threads see it, and it stays so after."""
+    from threadpoolctl import threadpool_info
+
+    def numpy_blas() -> list[int]:
+        libs = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
+        return [lib["num_threads"] for lib in libs]
+
+    assert numpy_blas() == [1]
+    monkeypatch.setenv("SIPAS_ANALYSIS_THREADS", "2")
+    inside: list[list[int]] = []
+    chunk = cellsum._chunk
+    gate = threading.Barrier(2, timeout=30)
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        inside.append(numpy_blas())
+        return chunk(*args, **kwargs)
+
+    monkeypatch.setattr(cellsum, "_chunk", watched)
+
+    def one_pass(rows: slice) -> None:
+        gate.wait()  # both passes start together and overlap
+        cell_stats(survey.iloc[rows], instrument, ["unit_code", "point_code", "day"])
+
+    threads = [threading.Thread(target=one_pass, args=(s,)) for s in (slice(0, 200), slice(40, 240))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(inside) > 40 and all(n == [1] for n in inside)
+    assert numpy_blas() == [1]
 
 
 def test_cells_subtract_a_deleted_response_and_a_flag_change(survey, instrument):

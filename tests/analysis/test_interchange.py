@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -189,3 +190,16 @@ def test_text_columns_keep_what_the_file_wrote(instrument, tmp_path, rows):
     assert df["comment"].iloc[-1] == "Cần ghế"
     assert (df["flags"] == "").all() and (df["device_hash"].iloc[:-1] == "").all()
     assert df["unit_code"].value_counts().to_dict() == {"01": rows - 1, "U1": 1}
+
+
+@pytest.mark.parametrize(
+    "when", ["2025-02-30T08:00:00", "2025-06-31T23:59:59", "2025-07-01T23:59:60", "2025-07-01T 8:00:00"]
+)
+def test_impossible_times_are_refused_not_moved(instrument, when):
+    """A date that does not exist is an error naming the row, never a response moved to the
+    next day or month (a file where every time has the exported form included)."""
+    text = f"response_id,submitted_at,unit_code,channel\nr1,2025-07-01T08:00:00,U1,qr\nr2,{when},U1,qr\n"
+    with pytest.raises(
+        DataError, match=f"^row 3, column submitted_at: '{re.escape(when)}' is not an ISO 8601"
+    ):
+        read_text(text, instrument)
