@@ -21,7 +21,8 @@ from analysis.errors import AnalysisError
 from analysis.groups import PERIODS
 from analysis.instrument import Instrument
 from analysis.layout import layout_of
-from analysis.quality import flags_with_answers
+from analysis.overlap import BACKGROUND_ROWS, background
+from analysis.quality import device_codes, flags_with_answers
 from analysis.reference import BASELINE, NATIONAL
 from analysis.results import IndexResult
 from analysis.run import Options, Parts, excluded_labels, run
@@ -182,8 +183,10 @@ def compute_indices(
     }
     _check(df, instrument, confidence, columns, {"baseline": baseline, "national": national})
     layout = layout_of(instrument)
-    answers = rating_answers(df, instrument)
-    flags = flags_with_answers(df, answers, opening_hours)
+    # Hashing a million device ids for the burst rule runs beside the answers' extraction.
+    with background(device_codes, df, big=len(df) >= BACKGROUND_ROWS) as devices:
+        answers = rating_answers(df, instrument)
+        flags = flags_with_answers(df, answers, opening_hours, devices.result())
     w = _scaled(check_weights(df, weight))
     names = tuple(dict.fromkeys([*by_cols, *strata_cols, *count_cols]))
     keys = key_frame(df, names, flags)

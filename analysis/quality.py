@@ -15,7 +15,7 @@ from analysis.answers import Answers, rating_answers
 from analysis.hours import is_open, parse_opening_hours
 from analysis.instrument import Instrument
 
-__all__ = ["FLAGS", "flag_counts", "flag_responses", "flags_with_answers", "form_loaded_at"]
+__all__ = ["FLAGS", "device_codes", "flag_counts", "flag_responses", "flags_with_answers", "form_loaded_at"]
 
 FLAGS = ("speeder", "straightliner", "burst", "after_hours")
 SPEEDER_SECONDS = 20.0
@@ -65,7 +65,17 @@ def _point_codes(df: pd.DataFrame) -> np.ndarray:
     return unit * (int(point.max(initial=0)) + 1) + point
 
 
-def _burst(df: pd.DataFrame) -> np.ndarray:
+def device_codes(df: pd.DataFrame) -> tuple[np.ndarray, int] | None:
+    """Each response's device as a number (-1: none) and how many devices; None without the
+    column. Hashing a million device ids is most of the burst rule's time."""
+    if "device_hash" not in df:
+        return None
+    hashes = df["device_hash"]
+    device, uniques = pd.factorize(hashes.where(hashes.astype("str") != ""))  # '' and NaN -> -1
+    return device, len(uniques)
+
+
+def _burst(df: pd.DataFrame, devices: tuple[np.ndarray, int] | None = None) -> np.ndarray:
     """Five or more responses from one device at one point within 10 minutes: all but the first.
 
     Within each (device, point) sorted by time, response j closes a burst when response j-4 is
@@ -74,13 +84,14 @@ def _burst(df: pd.DataFrame) -> np.ndarray:
     """
     n = len(df)
     out = np.zeros(n, dtype=bool)
-    if n == 0 or "device_hash" not in df:
+    if devices is None:
+        devices = device_codes(df)
+    if n == 0 or devices is None:
         return out
-    hashes = df["device_hash"]
-    device, uniques = pd.factorize(hashes.where(hashes.astype("str") != ""))  # '' and NaN -> -1
-    if len(uniques) == 0:
+    device, distinct = devices
+    if distinct == 0:
         return out
-    counts = np.bincount(device[device >= 0], minlength=len(uniques))
+    counts = np.bincount(device[device >= 0], minlength=distinct)
     rows = np.flatnonzero((device >= 0) & (counts[np.maximum(device, 0)] >= BURST_SIZE))
     if len(rows) == 0:
         return out
@@ -150,14 +161,18 @@ def flag_responses(
 
 
 def flags_with_answers(
-    df: pd.DataFrame, answers: Answers, opening_hours: Mapping[str, str] | None = None
+    df: pd.DataFrame,
+    answers: Answers,
+    opening_hours: Mapping[str, str] | None = None,
+    devices: tuple[np.ndarray, int] | None = None,
 ) -> pd.Series:
-    """:func:`flag_responses` on answers already extracted (the index computation has them)."""
+    """:func:`flag_responses` on answers already extracted (the index computation has them) and,
+    when given, the :func:`device_codes` of ``df``."""
     answered = _answered(answers.codes)
     found = {
         "speeder": _speeder(df, answered),
         "straightliner": _straightliner(answers.codes, answered),
-        "burst": _burst(df),
+        "burst": _burst(df, devices),
         "after_hours": _after_hours(df, opening_hours),
     }
     existing = df["flags"].astype("str") if "flags" in df else pd.Series("", index=df.index, dtype="str")

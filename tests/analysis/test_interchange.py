@@ -203,3 +203,28 @@ def test_impossible_times_are_refused_not_moved(instrument, when):
         DataError, match=f"^row 3, column submitted_at: '{re.escape(when)}' is not an ISO 8601"
     ):
         read_text(text, instrument)
+
+
+@pytest.mark.parametrize("beside", [True, False])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        # a repeated id and a later problem (channel, code): the repeat is named, as it is checked first
+        (
+            [ROWS[0], ROWS[0].replace(",qr,", ",fax,"), ROWS[1].replace(",1,,9,", ",1,,7,")],
+            "row 3, column response_id: duplicate response_id 'r1'",
+        ),
+        ([ROWS[0], ROWS[1].replace(",1,,9,", ",1,,7,")], "row 3, column B1.1: 7 is not a code of B1.1"),
+        ([ROWS[0], ROWS[0]], "row 3, column response_id: duplicate response_id 'r1'"),
+    ],
+)
+def test_duplicate_check_beside_the_others_keeps_the_order_of_errors(
+    instrument, monkeypatch, beside, rows, message
+):
+    """On large files the duplicate-id check runs on a second thread beside the later checks;
+    the first error named is the same as when it runs in its place (here forced on small files)."""
+    import analysis.validate as validate
+
+    monkeypatch.setattr(validate, "BACKGROUND_ROWS", 1 if beside else 10**9)
+    with pytest.raises(DataError, match=f"^{re.escape(message)}"):
+        read_text(csv_text(rows), instrument)

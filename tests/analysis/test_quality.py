@@ -63,6 +63,25 @@ def test_burst_flags_all_but_the_first(instrument):
     assert flags == ["", "burst", "burst", "burst", "burst", "", ""]
 
 
+@pytest.mark.parametrize("beside", [True, False])
+def test_bursts_counted_in_the_index_when_device_ids_are_hashed_beside(instrument, monkeypatch, beside):
+    """On large files the device ids are hashed on a second thread while the answers are read
+    (forced here on a small one): the burst responses are left out of the index all the same."""
+    import analysis.compute as compute
+
+    monkeypatch.setattr(compute, "BACKGROUND_ROWS", 1 if beside else 10**9)
+    times = ["09:00", "09:02", "09:04", "09:06", "09:09"]
+    rows = [
+        {"B1.1": 4, "device_hash": "d1", "point_code": "P1", "submitted_at": f"2025-07-01T{t}:00"}
+        for t in times
+    ]
+    rows += [{"B1.1": 1, "device_hash": f"e{k}", "point_code": "P1"} for k in range(3)]
+    result = compute_indices(frame(instrument, rows), instrument)
+    # 4 bursts left out: B1.1 is 1 of 4 responses satisfied (the first of d1), by hand 25 %
+    assert result.quality["burst"] == 4
+    assert result.group().items["B1.1"].value == pytest.approx(25.0)
+
+
 def test_four_in_a_row_is_not_a_burst(instrument):
     """Four responses of one device within minutes are not enough."""
     rows = [{"B1.1": 4, "device_hash": "d1", "submitted_at": f"2025-07-01T09:0{k}:00"} for k in range(4)]
