@@ -274,10 +274,7 @@ def _alpha_chunk(out: np.ndarray, codes: np.ndarray, x: np.ndarray, look: _Looku
     answered = np.where(x > 0, codes[look.columns], -1)  # Q × rows, the valid codes
     at = 0
     for block in layout.alpha:
-        if all(len(m) == 1 for m in block.columns):
-            values = answered[[m[0] for m in block.columns]]
-        else:
-            values = np.stack([answered[list(m)].max(axis=0) for m in block.columns])
+        values = np.stack([answered[list(m)].max(axis=0) for m in block.columns])
         v = values[:, (values >= 0).all(axis=0)].astype(float)
         k = len(block.columns)
         out[at] += v.shape[1]
@@ -325,12 +322,10 @@ def _moments(stats, cols, answers, layout, weight, cell, multi, part, parts) -> 
     spans = list(zip([0, *cuts], [*cuts, len(order)], strict=True))
     blocks = _blocks_of(layout)
     look = _lookups(answers, layout)
-    first_bad = [len(spans)]  # the lowest cell with an error so far: later cells need no work
 
     def run(share: list[int]) -> tuple[int, DataError] | None:
+        """The cells of one share in order; the first with a data error ends the share."""
         for k in share:
-            if k > first_bad[0]:
-                return None
             start, stop = spans[k]
             row = stats[int(cell[order[start]])]
             try:
@@ -338,7 +333,6 @@ def _moments(stats, cols, answers, layout, weight, cell, multi, part, parts) -> 
                     rows = order[a : min(a + CHUNK, stop)]
                     _chunk(row, cols, answers, layout, weight, multi, part[rows], parts, rows, blocks, look)
             except DataError as exc:
-                first_bad[0] = min(first_bad[0], k)
                 return k, exc
         return None
 
