@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     # the previous app's value: every app states its own, so one app switched off stays alone.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
+    ratelimit.skip_idle_middleware(app, limiter)
     csrf.init_app(app)
     i18n.init_app(app)
     compress.init_app(app)

@@ -175,3 +175,58 @@ def test_memory_counts_expire_without_a_timer_thread(db, app):
     for _ in range(20):
         assert client.get(f"/s/{point.token}").status_code == 200
     assert threading.active_count() <= before
+
+
+def _limited_app(**limiter_args):  # type: ignore[no-untyped-def]
+    """A small Flask app with its own limiter, its idle hook skipped as the survey's is."""
+    from flask import Blueprint, Flask
+    from flask_limiter import Limiter
+
+    from survey.ratelimit import skip_idle_middleware
+
+    app = Flask(__name__)
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    limiter = Limiter(key_func=lambda: "one-address", **limiter_args)
+    bp = Blueprint("b", __name__)
+
+    @bp.get("/free")
+    def free() -> str:
+        return "free"
+
+    @bp.get("/limited")
+    @limiter.limit("2 per minute")
+    def limited() -> str:
+        return "limited"
+
+    @limiter.limit("1 per minute")
+    def helper() -> str:
+        return "helped"
+
+    @bp.get("/helped")
+    def helped() -> str:
+        return helper()
+
+    app.register_blueprint(bp)
+    limiter.init_app(app)
+    skip_idle_middleware(app, limiter)
+    return app, limiter, bp
+
+
+def test_skipped_idle_hook_still_counts_every_kind_of_limit():
+    """The limiter's per-request hook returns at once only while it has nothing to check."""
+    app, _limiter, _bp = _limited_app()
+    client = app.test_client()
+    assert [client.get("/free").status_code for _ in range(5)] == [200] * 5
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/helped").status_code for _ in range(2)] == [200, 429]
+
+    # A default limit (every undecorated view) is counted by the hook, as without the skip.
+    app, _limiter, _bp = _limited_app(default_limits=["3 per minute"])
+    client = app.test_client()
+    assert [client.get("/free").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+    # An application-wide limit is counted across views.
+    app, _limiter, _bp = _limited_app(application_limits=["4 per minute"])
+    client = app.test_client()
+    codes = [client.get(path).status_code for path in ("/free", "/free", "/limited", "/free", "/free")]
+    assert codes == [200, 200, 200, 200, 429]
