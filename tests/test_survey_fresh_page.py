@@ -17,6 +17,7 @@ from survey.models import Language, ServicePoint, Unit
 from survey.public import formload
 from survey.public.render import render_fresh, render_survey
 from survey.security import csp_nonce
+from tests.cases.conftest import CODE, submit_and_thank
 from tests.factories import make_open_point
 from tests.survey_client import hidden, post_answers
 
@@ -130,3 +131,31 @@ def test_a_load_that_raced_a_change_is_not_kept_under_the_new_version(app):
     with app.app_context():
         g.setup_version = ("db", 3)
         assert lookups.kept("channels", lambda: "third") == "third"
+
+
+def test_kept_thank_you_page_equals_a_page_drawn_anew(db, app, client):
+    """Served from the process's copy, the thank-you page is what drawing it gives, with this
+    request's own nonce; a page with a case code to show is never kept."""
+    from flask import render_template
+
+    point = make_open_point()
+    pages = [client.get(f"/s/{point.token}/thanks") for _ in range(3)]
+    nonces = [re.search(r'nonce="([^"]+)"', page.text).group(1) for page in pages]
+    assert len(set(nonces)) == 3
+    for page, nonce in zip(pages, nonces, strict=True):
+        assert f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
+    assert len(app.extensions["sipas_thanks_pages"]) == 1
+    with app.test_request_context(f"/s/{point.token}/thanks"):
+        drawn = render_template("public/thanks.html", point=db.session.get(ServicePoint, point.id))
+        assert pages[-1].text == drawn.replace(csp_nonce(), nonces[-1])
+    assert f'data-sent="{point.token}"' in pages[-1].text
+
+    # A comment opens a case: its code is shown once on a page drawn for that request.
+    with_code = submit_and_thank(client, point, "Thái độ khó chịu ở quầy")
+    assert CODE.search(with_code)
+    assert len(app.extensions["sipas_thanks_pages"]) == 1
+    again = client.get(f"/s/{point.token}/thanks").text  # the code was shown once: the kept page
+    assert not CODE.search(again)
+    assert again.replace(re.search(r'nonce="([^"]+)"', again).group(1), "N") == pages[-1].text.replace(
+        nonces[-1], "N"
+    )

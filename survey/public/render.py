@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -32,7 +32,7 @@ from survey.public.pages import Page, Path, field_name, page_list, path_for
 from survey.public.questionnaire import parse_screen
 from survey.security import csp_nonce
 
-__all__ = ["QuestionView", "render_fresh", "render_survey"]
+__all__ = ["QuestionView", "render_fresh", "render_survey", "render_thanks"]
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,8 @@ def render_survey(
 # holds everything else the page shows: the setup version (unit and counter names, a rotated
 # token), the languages with their versions (translations, recordings, the language menu), the
 # time estimate, the instrument and the organiser's name. A change of any of them is a new key
-# at once, not after some time.
+# at once, not after some time. The thank-you page is kept the same way, with only its nonce
+# to fill in, whenever it has no new case code to show.
 
 FRESH_ENTRIES = 256  # counters × languages kept per process (about 40 KB each)
 _MARK = {"csrf": "SIPASMARKcsrf0", "t": "SIPASMARKt0", "nonce": "SIPASMARKnonce0"}
@@ -244,21 +245,23 @@ def _option(code: str) -> str:
     return f'<option value="{escape(code)}">'
 
 
-def render_fresh(point: ServicePoint, *, t: str, group: str | None) -> tuple[str, int]:
-    """The first page of a new form load, as `render_survey` draws it, from the process's copy."""
-    ins: Instrument = instrument()
-    key = _fresh_key(point, ins)
+def _kept_page(
+    kind: str, key: tuple[object, ...] | None, values: dict[str, str], draw: Callable[[], str]
+) -> str:
+    """A page kept per process under ``key`` with this request's ``values`` filled in.
+
+    ``draw()`` draws it with those values when the process has no copy yet; the copy keeps
+    markers in their places. ``key`` None (no setup version to key by) draws every time.
+    """
     cache: OrderedDict[tuple[object, ...], str] = current_app.extensions.setdefault(
-        "sipas_fresh_pages", OrderedDict()
+        f"sipas_{kind}_pages", OrderedDict()
     )
     with _fresh_lock:
         page = cache.get(key) if key is not None else None
         if page is not None:
-            cache.move_to_end(key)
-    values = {"csrf": generate_csrf(), "t": t, "nonce": csp_nonce()}
+            cache.move_to_end(key)  # type: ignore[arg-type]
     if page is None:
-        drawn, _status = render_survey(point, MultiDict(), t=t, fresh=True, group="")
-        page = drawn
+        page = draw()
         for name, value in values.items():
             page = page.replace(value, _MARK[name])
         if key is not None:
@@ -268,6 +271,31 @@ def render_fresh(point: ServicePoint, *, t: str, group: str | None) -> tuple[str
                     cache.popitem(last=False)
     for name, value in values.items():
         page = page.replace(_MARK[name], value)
+    return page
+
+
+def render_fresh(point: ServicePoint, *, t: str, group: str | None) -> tuple[str, int]:
+    """The first page of a new form load, as `render_survey` draws it, from the process's copy."""
+    values = {"csrf": generate_csrf(), "t": t, "nonce": csp_nonce()}
+
+    def draw() -> str:
+        return render_survey(point, MultiDict(), t=t, fresh=True, group="")[0]
+
+    page = _kept_page("fresh", _fresh_key(point, instrument()), values, draw)
     if group:
         page = page.replace(_option(group), _option(group)[:-1] + " selected>", 1)
     return page, 200
+
+
+def render_thanks(point: ServicePoint, token: str) -> str:
+    """The thank-you page without a case code, from the process's copy (its nonce filled in).
+
+    Drawing it was about a third of its request; it shows the counter's unit, the language
+    menu and the complaint channels, all of which raise the setup version when they change.
+    """
+    key = _fresh_key(point, instrument())
+
+    def draw() -> str:
+        return render_template("public/thanks.html", point=point)
+
+    return _kept_page("thanks", None if key is None else (*key, token), {"nonce": csp_nonce()}, draw)

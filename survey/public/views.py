@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.aggregates import lookups
+from survey.cases import receipt as case_receipt
 from survey.extensions import csrf, db, limiter
 from survey.i18n import current_language
 from survey.instrument import instrument
@@ -22,7 +23,7 @@ from survey.public import bp, formload, receipts
 from survey.public.device import device_hash, device_key, ensure_cookie, no_device
 from survey.public.navigation import navigate
 from survey.public.questionnaire import FormError, parse_submission
-from survey.public.render import render_fresh, render_survey
+from survey.public.render import render_fresh, render_survey, render_thanks
 from survey.public.rotation import assign_group
 from survey.responses import find_by_key, store_response
 
@@ -146,8 +147,11 @@ def submit(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/s/<token>/thanks")
 def thanks(token: str):  # type: ignore[no-untyped-def]
-    """Thank-you page of a point."""
-    return render_template("public/thanks.html", point=load_point(token))
+    """Thank-you page of a point (kept per process unless it shows a new case's code)."""
+    point = load_point(token)
+    if request.cookies.get(case_receipt.COOKIE):  # a code to show once: drawn for this request
+        return render_template("public/thanks.html", point=point)
+    return render_thanks(point, token)
 
 
 def _already_stored(t: str | None) -> WerkzeugResponse | None:
