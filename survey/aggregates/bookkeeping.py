@@ -49,8 +49,10 @@ def _upsert(model: type, dialect: str, keys: tuple[str, ...], add: tuple[str, ..
 
 def _execute(model: type, keys: tuple[str, ...], add: tuple[str, ...], rows: list[dict[str, object]]) -> None:
     if rows:
-        dialect = db.session.get_bind().dialect.name
-        db.session.execute(_upsert(model, dialect, keys, add), rows)
+        # On the session's connection (its transaction), past the ORM's statement handling,
+        # which a Core upsert does not need; _bump flushed the session first.
+        connection = db.session.connection()
+        connection.execute(_upsert(model, connection.dialect.name, keys, add), rows)
 
 
 _DAY_KEYS = ("unit_id", "point_key", "day", "period_key", "channel")
@@ -61,6 +63,7 @@ def _bump(versions: Counter[tuple[int, int]], days: Counter[DayKey], rotation: C
 
     Rows go in key order, so two transactions never wait for each other's rows in a cycle.
     """
+    db.session.flush()  # what the session holds goes first, as session.execute would do
     _execute(
         DataVersion,
         ("unit_id", "period_key"),

