@@ -169,7 +169,8 @@ def _codes(col: pd.Series, item: Item) -> pd.Series:
     values = num.to_numpy()
     answered = ~np.isnan(values)
     whole = np.zeros(len(values), dtype=bool)
-    whole[answered] = values[answered] % 1 == 0
+    with np.errstate(invalid="ignore"):  # an infinity has no remainder: not whole, so not a code
+        whole[answered] = values[answered] % 1 == 0
     allowed = np.isin(values, sorted(item.scale.codes)) if item.scale else whole
     bad = answered & ~(whole & allowed)
     if bad.any():

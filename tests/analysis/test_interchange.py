@@ -228,3 +228,33 @@ def test_duplicate_check_beside_the_others_keeps_the_order_of_errors(
     monkeypatch.setattr(validate, "BACKGROUND_ROWS", 1 if beside else 10**9)
     with pytest.raises(DataError, match=f"^{re.escape(message)}"):
         read_text(csv_text(rows), instrument)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("4", 4),
+        ("4.0", 4),  # forms a number parser takes for a whole number
+        ("4e0", 4),
+        ("+4", 4),
+        (" 4", 4),
+        ("04", 4),
+        ("", None),  # empty: not answered
+        ("4.5", "row 2, column B1.1: 4.5 is not a code of B1.1"),
+        ("70000", "row 2, column B1.1: 70000 is not a code of B1.1"),
+        ("inf", "row 2, column B1.1: inf is not a code of B1.1"),
+        ("four", "row 2, column B1.1: 'four' is not a number"),
+    ],
+)
+def test_answer_cells_in_any_number_form(instrument, cell, expected):
+    """A code written as 4.0, 4e0 or +4 is the code 4; anything not a whole code is refused with
+    the row and column named (an infinity too: it once escaped as a numpy warning)."""
+    text = csv_text().replace(",4,5,", f",{cell},5,", 1)
+    if isinstance(expected, str):
+        with pytest.raises(DataError, match="^" + re.escape(expected)):
+            read_text(text, instrument)
+        return
+    df = read_text(text, instrument)
+    assert str(df["B1.1"].dtype) == "Int16"
+    first = df["B1.1"].tolist()[0]
+    assert pd.isna(first) if expected is None else first == expected
