@@ -228,8 +228,9 @@ def skip_idle_middleware(app: Flask, limiter: Any) -> None:
     """Make the limiter's per-request hook return at once when it has nothing to check.
 
     The hook would find limits only where there are application, default, blueprint or meta
-    limits, or an endpoint "hint" (a decorated helper, not the view, that ran under an
-    endpoint before). When any of them exists, the hook does its full work as before.
+    limits, an in-memory fallback in force (the storage is down), or an endpoint "hint" (a
+    decorated helper, not the view, that ran under an endpoint before). When any of them
+    exists, the hook does its full work as before.
     """
     hooks = app.before_request_funcs.get(None, [])
     check = limiter._check_request_limit  # noqa: SLF001 - the bound method Flask-Limiter registered
@@ -241,6 +242,7 @@ def skip_idle_middleware(app: Flask, limiter: Any) -> None:
             or manager._default_limits  # noqa: SLF001
             or manager._blueprint_limits  # noqa: SLF001
             or limiter._meta_limits  # noqa: SLF001
+            or (limiter._storage_dead and limiter._in_memory_fallback_enabled)  # noqa: SLF001
             or manager.has_hints(request.endpoint or "")
         )
 

@@ -230,3 +230,10 @@ def test_skipped_idle_hook_still_counts_every_kind_of_limit():
     client = app.test_client()
     codes = [client.get(path).status_code for path in ("/free", "/free", "/limited", "/free", "/free")]
     assert codes == [200, 200, 200, 200, 429]
+
+    # The storage is down and an in-memory fallback is set: every view is counted by it.
+    app, limiter, _bp = _limited_app(in_memory_fallback=["2 per minute"])
+    limiter._storage_dead = True  # as after a storage error on a limited view
+    limiter._storage.check = lambda: False  # and still down
+    client = app.test_client()
+    assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 429]
