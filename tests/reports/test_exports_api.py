@@ -100,7 +100,19 @@ def test_csv_equals_sipas_compute(as_viewer, runner, answer: Answer, world: Worl
     ).output
     reply = as_viewer.get("/reports/03408/report.csv?period=2026")
     assert reply.mimetype == "text/csv"
-    assert list(csv.reader(io.StringIO(reply.text))) == list(csv.reader(io.StringIO(expected)))
+    got, want = list(csv.reader(io.StringIO(reply.text))), list(csv.reader(io.StringIO(expected)))
+    assert len(got) > 1 and got[0] == want[0]
+    # The command's cells are split by month as well (for the dossier counts), so its sums are
+    # added in another order: the figures agree to rounding, not always to the last bit (the
+    # answers span 20 days, across a month's end early in a month).
+    assert numbers_equal([[_cell(c) for c in row] for row in got], [[_cell(c) for c in row] for row in want])
+
+
+def _cell(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def test_pdf_is_the_report_of_the_unit(as_viewer, answer: Answer, world: World) -> None:
