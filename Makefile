@@ -38,10 +38,11 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh
 	scripts/test.sh
 
-## bench: benchmarks with their figures (survey paths and page weights, submit throughput, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
+## bench: benchmarks with their figures (survey paths and page weights, submit throughput, the survey cycle request by request, analysis at 1M responses, report page, import memory, database-outage soak, scale at 1M)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/paths.py
 	$(BIN)/python bench/submit.py
+	$(BIN)/python bench/cycle.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/report.py
