@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from analysis.instrument import Instrument, Item
 from survey.aggregates import lookups
+from survey.cases import receipt as case_receipt
 from survey.i18n import current_language
 from survey.instrument import instrument
 from survey.languages.catalog import stored_languages, texts_for
@@ -288,14 +289,17 @@ def render_fresh(point: ServicePoint, *, t: str, group: str | None) -> tuple[str
 
 
 def render_thanks(point: ServicePoint, token: str) -> str:
-    """The thank-you page without a case code, from the process's copy (its nonce filled in).
+    """The thank-you page: from the process's copy (its nonce filled in), or drawn for this
+    request alone when the browser carries a new case's code to show once.
 
     Drawing it was about a third of its request; it shows the counter's unit, the language
     menu and the complaint channels, all of which raise the setup version when they change.
     """
-    key = _fresh_key(point, instrument())
 
     def draw() -> str:
         return render_template("public/thanks.html", point=point)
 
+    if request.cookies.get(case_receipt.COOKIE):
+        return draw()
+    key = _fresh_key(point, instrument())
     return _kept_page("thanks", None if key is None else (*key, token), {"nonce": csp_nonce()}, draw)

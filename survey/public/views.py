@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.aggregates import lookups
-from survey.cases import receipt as case_receipt
 from survey.extensions import csrf, db, limiter
 from survey.i18n import current_language
 from survey.instrument import instrument
@@ -148,10 +147,7 @@ def submit(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/s/<token>/thanks")
 def thanks(token: str):  # type: ignore[no-untyped-def]
     """Thank-you page of a point (kept per process unless it shows a new case's code)."""
-    point = load_point(token)
-    if request.cookies.get(case_receipt.COOKIE):  # a code to show once: drawn for this request
-        return render_template("public/thanks.html", point=point)
-    return render_thanks(point, token)
+    return render_thanks(load_point(token), token)
 
 
 def _already_stored(t: str | None) -> WerkzeugResponse | None:
