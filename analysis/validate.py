@@ -121,8 +121,11 @@ def _local_times(parsed: pd.Series) -> pd.Series:
 
 
 def _parse_times(col: pd.Series) -> pd.Series:
-    if col.dtype.kind == "M":
-        return _local_times(col)
+    if col.dtype.kind == "M":  # parsed already (pyarrow's CSV reader, a database frame)
+        parsed = _local_times(col)
+        if parsed.hasnans:
+            raise _fail(_first(parsed.isna()), "submitted_at", "empty")
+        return parsed
     text = _text(col)
     blank = text.where(text != "")
     try:

@@ -258,3 +258,129 @@ def test_answer_cells_in_any_number_form(instrument, cell, expected):
     assert str(df["B1.1"].dtype) == "Int16"
     first = df["B1.1"].tolist()[0]
     assert pd.isna(first) if expected is None else first == expected
+
+
+def _both_readers(source, instrument, monkeypatch):
+    """The frame (or error text) of read_responses through pyarrow's parser, what that parser
+    did with the file ([True]: kept its reading, [False]: stepped aside) and the frame (or
+    error text) through pandas' alone."""
+    import analysis.interchange as interchange
+
+    arrow = interchange._arrow_csv
+    kept: list[bool] = []
+
+    def spy(*args):
+        frame = arrow(*args)
+        kept.append(frame is not None)
+        return frame
+
+    def read(source):
+        try:
+            return read_responses(io.BytesIO(source), instrument)
+        except DataError as exc:
+            return str(exc)
+
+    monkeypatch.setattr(interchange, "_arrow_csv", spy)
+    first = read(source)
+    monkeypatch.setattr(interchange, "_arrow_csv", lambda *args: None)
+    return first, kept, read(source)
+
+
+def test_pyarrow_reads_a_file_as_pandas_does(instrument, monkeypatch):
+    """The multi-threaded parser gives the very frame pandas gives: a byte-order mark, Windows
+    line ends, a comment with a quoted line break, a comma and quotes, codes with leading
+    zeros, a defused formula, Vietnamese text, empty text and answer columns, fractional weights."""
+    header = csv_text().splitlines()[0]
+    rows = [
+        ROWS[0].replace("r1,", "007,").replace(",SNV,", ",01,"),
+        ROWS[1],
+        "r3,2025-07-02T10:30:00,SNV,P2,kiosk,0.1,3,,,,,,",
+    ]
+    text = csv_text(rows, header + ",comment,device_hash,flags")
+    lines = text.splitlines()
+    lines[1] += ',"Chờ lâu, ""rất"" lâu\nmà không ai hỏi",d1,'
+    lines[2] += ",'=1+1,,"
+    lines[3] += ",,,"
+    source = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+    fast, kept, slow = _both_readers(source, instrument, monkeypatch)
+    assert kept == [True], "pyarrow stepped aside on a file it reads"
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast["response_id"].tolist()[0] == "007" and fast["unit_code"].tolist()[0] == "01"
+    assert fast["comment"].tolist() == ['Chờ lâu, "rất" lâu\nmà không ai hỏi', "=1+1", ""]
+    assert fast["weight"].tolist() == [1.0, 2.5, 0.1] and fast["flags"].tolist() == ["", "", ""]
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2025-07-01T08:00:00",  # as exported
+        "2025-07-01 08:00:00",
+        "2025-07-01T08:00",
+        "2025-07-01",
+        "2025-07-01T08:00:00.25",
+        "2025-07-01T08:00:00+07:00",  # pyarrow reads the times as text, pandas converts them
+        "2025-07-01T01:00:00Z",
+        "",  # empty: the same error either way
+        "2025-02-30T08:00:00",
+        "2025-07-01T23:59:60",
+        "20250701T080000",  # a form only pandas takes
+    ],
+)
+def test_pyarrow_reads_times_as_pandas_does(instrument, monkeypatch, when):
+    """Every form of time gives the same local time, or the same error, through either parser."""
+    text = f"response_id,submitted_at,unit_code,channel\nr1,2025-07-01T07:00:00,U1,qr\nr2,{when},U1,qr\n"
+    fast, kept, slow = _both_readers(text.encode(), instrument, monkeypatch)
+    assert kept == [True]
+    if isinstance(slow, str):
+        assert fast == slow and slow.startswith("row 3, column submitted_at:")
+    else:
+        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+        assert fast["submitted_at"].iloc[1].date() == pd.Timestamp("2025-07-01").date()
+
+
+def test_pyarrow_keeps_line_breaks_across_its_blocks(instrument, monkeypatch):
+    """Comments with line breaks all through a file of several megabytes (pyarrow parses it in
+    blocks on every core): still read, and read as pandas reads them."""
+    header = "response_id,submitted_at,unit_code,channel,comment"
+    rows = [f'r{k},2025-07-01T08:00:00,U1,qr,"Dòng một\ndòng hai {k}"' for k in range(60_000)]
+    fast, kept, slow = _both_readers(csv_text(rows, header).encode(), instrument, monkeypatch)
+    assert kept == [True]
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast["comment"].iloc[-1] == "Dòng một\ndòng hai 59999"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (",4,5,", ",4.0,5,"),  # a whole number written as a decimal: pandas takes it
+        (",4,5,", ",70000,5,"),  # beyond the answer type: pandas names it
+        ("2.5", "inf"),  # a weight that is not finite: pandas reads it its own way
+        ("2.5", "nan"),
+        (",2,2,4,5,1;4,3,35", ",2,2,4"),  # a short row: pandas fills it
+        ("2.5", "2.5,extra"),  # a long row
+        ("response_id,", "B1.1,"),  # a repeated heading
+    ],
+)
+def test_pyarrow_steps_aside_where_pandas_reads_otherwise(instrument, monkeypatch, old, new):
+    """Where the two parsers could differ, pyarrow's result is not used: the frame or the error
+    is exactly the one pandas' reading gives."""
+    header = csv_text().splitlines()[0]
+    text = csv_text(header=header.replace(old, new, 1)) if old == "response_id," else csv_text()
+    if old != "response_id,":
+        text = text.replace(old, new, 1)
+    fast, kept, slow = _both_readers(text.encode(), instrument, monkeypatch)
+    assert kept == [False]
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+def test_pyarrow_steps_aside_on_bytes_that_are_not_utf8(instrument, monkeypatch):
+    """A file saved in the Windows Vietnamese code page is refused as pandas refuses it (the
+    odd bytes far down the file, beyond what the heading's reading looks at)."""
+    rows = [ROWS[0].replace("r1,", f"r{k},") for k in range(20_000)] + [ROWS[1].replace("SNV", "Sơn")]
+    source = csv_text(rows).encode("cp1258")
+    fast, kept, slow = _both_readers(source, instrument, monkeypatch)
+    assert kept == [False] and isinstance(slow, str) and fast == slow
+    assert "utf-8" in slow
