@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from analysis_fixtures import ROWS, csv_text, read_text
 
+import analysis.interchange as interchange_module
 from analysis.errors import DataError
 from analysis.interchange import columns, read_responses, validate_frame, write_responses
 
@@ -260,13 +262,16 @@ def test_answer_cells_in_any_number_form(instrument, cell, expected):
     assert pd.isna(first) if expected is None else first == expected
 
 
+_ARROW_CSV = interchange_module._arrow_csv  # the reader itself, whatever a test patched since
+
+
 def _both_readers(source, instrument, monkeypatch):
     """The frame (or error text) of read_responses through pyarrow's parser, what that parser
     did with the file ([True]: kept its reading, [False]: stepped aside) and the frame (or
     error text) through pandas' alone."""
     import analysis.interchange as interchange
 
-    arrow = interchange._arrow_csv
+    arrow = _ARROW_CSV
     kept: list[bool] = []
 
     def spy(*args):
@@ -276,7 +281,7 @@ def _both_readers(source, instrument, monkeypatch):
 
     def read(source):
         try:
-            return read_responses(io.BytesIO(source), instrument)
+            return read_responses(source if isinstance(source, Path) else io.BytesIO(source), instrument)
         except DataError as exc:
             return str(exc)
 
@@ -352,13 +357,14 @@ def test_pyarrow_keeps_line_breaks_across_its_blocks(instrument, monkeypatch):
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (",4,5,", ",4.0,5,"),  # a whole number written as a decimal: pandas takes it
+        (",4,5,", ",4.0,5,"),  # a whole number written as a decimal: pyarrow refuses it, pandas takes it
         (",4,5,", ",70000,5,"),  # beyond the answer type: pandas names it
-        ("2.5", "inf"),  # a weight that is not finite: pandas reads it its own way
-        ("2.5", "nan"),
+        (",4,5,", ",0x4,5,"),  # hexadecimal: pyarrow would read the code 4, pandas names the cell
+        (",4,5,", ",0XFFFF,5,"),  # pyarrow would read -1
+        ("2.5", "nan"),  # pyarrow would read a missing weight, pandas names the cell
         (",2,2,4,5,1;4,3,35", ",2,2,4"),  # a short row: pandas fills it
         ("2.5", "2.5,extra"),  # a long row
-        ("response_id,", "B1.1,"),  # a repeated heading
+        ("response_id,", "B1.1,"),  # a repeated heading: pandas renames it
     ],
 )
 def test_pyarrow_steps_aside_where_pandas_reads_otherwise(instrument, monkeypatch, old, new):
@@ -374,6 +380,66 @@ def test_pyarrow_steps_aside_where_pandas_reads_otherwise(instrument, monkeypatc
         assert fast == slow
     else:
         pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        'r3,2025-07-01T08:00:00,U1,qr,"Chờ lâu\nr4,2025-07-01T08:00:00,U1,qr,ok\n',  # rows after it
+        'r3,2025-07-01T08:00:00,U1,qr,"Chờ lâu\n',
+        'r3,2025-07-01T08:00:00,U1,qr,"Chờ lâu',  # no line end after it
+        'r3,2025-07-01T08:00:00,U1,qr,"Chờ ""lâu""',  # only quotes written twice after it
+    ],
+)
+def test_a_quote_left_open_at_the_end_is_refused_as_pandas_refuses_it(instrument, monkeypatch, tail):
+    """A quote opened in the last column and never closed: pyarrow would read the rest of the
+    file into one comment and drop the rows in it; the error is pandas' instead."""
+    head = "response_id,submitted_at,unit_code,channel,comment\n"
+    body = "".join(f"r{k},2025-07-01T08:00:00,U1,qr,ổn\n" for k in range(3)).replace("r2,", "r9,")
+    fast, kept, slow = _both_readers((head + body + tail).encode(), instrument, monkeypatch)
+    assert kept == [False] and isinstance(slow, str) and fast == slow
+    assert "not a well-formed CSV file" in slow
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        'r3,2025-07-01T08:00:00,U1,qr,"Chờ ""lâu"""\r\n',  # closed, ending with a quote written twice
+        'r3,2025-07-01T08:00:00,U1,qr,"dòng một\ndòng hai\n"\n\n',  # closed, ending with a line break
+        "r3,2025-07-01T08:00:00,U1,qr,\n",  # empty
+        'r3,2025-07-01T08:00:00,U1,qr,""',  # empty, quoted, no line end
+        "r3,2025-07-01T08:00:00,U1,qr,ổn",
+    ],
+)
+def test_a_closed_last_cell_is_read_by_pyarrow(instrument, monkeypatch, tail):
+    """The check for a quote left open keeps pyarrow's reading of every properly closed end."""
+    head = "response_id,submitted_at,unit_code,channel,comment\nr1,2025-07-01T08:00:00,U1,qr,ổn\n"
+    fast, kept, slow = _both_readers((head + tail).encode(), instrument, monkeypatch)
+    assert kept == [True]
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".lz4"])
+def test_pyarrow_reads_a_file_by_its_content_not_its_name(instrument, monkeypatch, tmp_path, suffix):
+    """A plain CSV whose name ends like a compressed file is read as the plain CSV it is."""
+    path = tmp_path / f"responses{suffix}"
+    path.write_text(csv_text().replace("+07:00", ""), encoding="utf-8")
+    fast, kept, slow = _both_readers(path, instrument, monkeypatch)
+    assert kept == [True]
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+@pytest.mark.parametrize("ends", ["\r", "\n", "\r\n"])
+def test_pyarrow_reads_any_line_end_and_a_heading_alone(instrument, monkeypatch, ends):
+    """Old Mac, Unix and Windows line ends; a file with its heading and no responses."""
+    text = csv_text().replace("\n", ends)
+    fast, kept, slow = _both_readers(text.encode(), instrument, monkeypatch)
+    assert kept == [True]
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    heading = text.split(ends)[0] + ends
+    fast, kept, slow = _both_readers(heading.encode(), instrument, monkeypatch)
+    assert kept == [True] and len(fast) == 0
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
 
 
 def test_pyarrow_steps_aside_on_bytes_that_are_not_utf8(instrument, monkeypatch):
