@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "csv", "table"), default="json")
     p.add_argument("--include-flagged", action="store_true", help="keep responses with quality flags")
     p.add_argument("--counts", help="dossier counts CSV (cell columns + dossiers) for weighting")
-    p.add_argument("--opening-hours", help="JSON file mapping point_code to opening-hours text")
+    p.add_argument(
+        "--opening-hours", help="JSON file mapping unit_code/point_code (or point_code) to opening-hours text"
+    )
     return parser
 
 
