@@ -25,6 +25,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 demo: $(VENV)/.runtime
 	$(FLASK) sipas init
 	$(FLASK) sipas seed-demo
+	@echo "Folding the demo's days (quality flags and cell statistics), so no page waits for it:"
+	$(FLASK) sipas refresh
 	@echo
 	@echo "Survey URL of each demo counter:"
 	@$(FLASK) sipas tokens
