@@ -124,13 +124,14 @@ def _arrow_csv(buf: Path | io.BytesIO, header: list[str], dtypes: dict[str, str]
         import pyarrow.csv as pc
     except ImportError:  # pragma: no cover - pyarrow is a requirement; pandas reads alike
         return None
+    if "submitted_at" not in header:  # a required column: pandas' reading names the error
+        return None
     data = buf.getvalue() if isinstance(buf, io.BytesIO) else buf.read_bytes()
     if _hexadecimal(data):
         return None
     kinds = {"Int16": pa.int16(), "float64": pa.float64()}
     types = {c: kinds[dtypes[c]] if c in dtypes else pa.string() for c in header}
-    times = [pa.timestamp("us"), pa.string()] if "submitted_at" in types else [pa.string()]
-    for kind in times:
+    for kind in (pa.timestamp("us"), pa.string()):
         types["submitted_at"] = kind
         try:
             table = pc.read_csv(

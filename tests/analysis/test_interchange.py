@@ -269,13 +269,10 @@ def _both_readers(source, instrument, monkeypatch):
     """The frame (or error text) of read_responses through pyarrow's parser, what that parser
     did with the file ([True]: kept its reading, [False]: stepped aside) and the frame (or
     error text) through pandas' alone."""
-    import analysis.interchange as interchange
-
-    arrow = _ARROW_CSV
     kept: list[bool] = []
 
     def spy(*args):
-        frame = arrow(*args)
+        frame = _ARROW_CSV(*args)
         kept.append(frame is not None)
         return frame
 
@@ -285,9 +282,9 @@ def _both_readers(source, instrument, monkeypatch):
         except DataError as exc:
             return str(exc)
 
-    monkeypatch.setattr(interchange, "_arrow_csv", spy)
+    monkeypatch.setattr(interchange_module, "_arrow_csv", spy)
     first = read(source)
-    monkeypatch.setattr(interchange, "_arrow_csv", lambda *args: None)
+    monkeypatch.setattr(interchange_module, "_arrow_csv", lambda *args: None)
     return first, kept, read(source)
 
 
